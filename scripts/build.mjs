@@ -1,0 +1,107 @@
+// Builds the app into dist/: bundles src/ with esbuild (code-split, content-hashed),
+// copies public/, writes index.html, and generates the service worker (workbox-build).
+//
+//   node scripts/build.mjs            app for the local emulators (npm start, npm test)
+//   node scripts/build.mjs --deploy   app for a real Firebase project (npm run deploy)
+//   node scripts/build.mjs --bench    emulators + Firestore read/write counters (npm run bench)
+import * as esbuild from 'esbuild';
+import { generateSW } from 'workbox-build';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+
+export async function build({ deploy = false, bench = false, quiet = false, outdir = dist } = {}) {
+  const started = performance.now();
+  const firebaseJson = JSON.parse(await readFile(join(root, 'firebase.json'), 'utf8'));
+  const emulators = deploy
+    ? null
+    : { auth: firebaseJson.emulators.auth.port, firestore: firebaseJson.emulators.firestore.port };
+
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await cp(join(root, 'public'), outdir, { recursive: true });
+
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'src/main.ts', app: 'src/styles/app.css' },
+    outdir,
+    entryNames: 'assets/[name]-[hash]',
+    chunkNames: 'assets/[name]-[hash]',
+    assetNames: 'assets/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    target: ['chrome111', 'firefox115', 'safari16.4'],
+    minify: true,
+    sourcemap: 'linked',
+    metafile: true,
+    legalComments: 'none',
+    // public/ files keep their paths (fonts, icons); everything bundled gets a content hash.
+    external: ['/fonts/*', '/icons/*'],
+    define: {
+      __EMULATORS__: JSON.stringify(emulators),
+      __BENCH__: JSON.stringify(bench),
+      __SW__: 'true',
+      __VERSION__: '"dev"',
+    },
+    logLevel: quiet ? 'error' : 'warning',
+  });
+
+  const outputs = Object.entries(result.metafile.outputs);
+  const find = (entry) => {
+    const hit = outputs.find(([, o]) => o.entryPoint === entry);
+    if (!hit) throw new Error(`no output for ${entry}`);
+    return '/' + relative(outdir, join(root, hit[0]));
+  };
+  const mainJs = find('src/main.ts');
+  const appCss = find('src/styles/app.css');
+
+  const html = (await readFile(join(root, 'src/index.html'), 'utf8'))
+    .replace('<!--STYLES-->', `<link rel="stylesheet" href="${appCss}" />`)
+    .replace('<!--SCRIPTS-->', `<script type="module" src="${mainJs}"></script>`);
+  await writeFile(join(outdir, 'index.html'), html);
+  // For size budgets and the bench (hosting ignores dot files).
+  await writeFile(join(outdir, '.meta.json'), JSON.stringify({ mainJs, appCss, metafile: result.metafile }));
+
+  const sw = await generateSW({
+    globDirectory: outdir,
+    globPatterns: ['index.html', 'assets/**/*.{js,css,woff2,svg}', 'icons/*.{png,svg}', 'fonts/*.woff2', 'manifest.webmanifest', 'ice-servers.json'],
+    swDest: join(outdir, 'sw.js'),
+    // Hashed file names change with their content: no need for a cache-busting query.
+    dontCacheBustURLsMatching: /^assets\//,
+    navigateFallback: '/index.html',
+    navigateFallbackDenylist: [/^\/__\//],
+    // A new version waits until the person chooses to reload (see src/sw-bridge.ts).
+    skipWaiting: false,
+    clientsClaim: true,
+    cleanupOutdatedCaches: true,
+    sourcemap: false,
+    inlineWorkboxRuntime: true,
+    mode: 'production',
+    runtimeCaching: [
+      {
+        // The Firebase web config, so the installed app can start without a network.
+        urlPattern: ({ url }) => url.pathname === '/__/firebase/init.json',
+        handler: 'NetworkFirst',
+        options: { cacheName: 'duet-config', networkTimeoutSeconds: 3 },
+      },
+    ],
+  });
+
+  const ms = Math.round(performance.now() - started);
+  if (!quiet) {
+    console.log(`built dist/ in ${ms} ms (${deploy ? 'deploy' : bench ? 'bench' : 'emulators'}); precache: ${sw.count} files, ${(sw.size / 1024).toFixed(1)} KiB`);
+  }
+  return { metafile: result.metafile, mainJs, appCss, precache: { count: sw.count, size: sw.size } };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = new Set(process.argv.slice(2));
+  await build({ deploy: args.has('--deploy'), bench: args.has('--bench') });
+}
+
+export const hash = (s) => createHash('sha256').update(s).digest('hex').slice(0, 8);

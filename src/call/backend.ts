@@ -1,0 +1,66 @@
+// What the call needs from a signaling backend. The Firestore implementation
+// lives in src/signaling/firestore.ts; the call logic never imports Firestore.
+
+export interface Seat {
+  uid: string;
+  /** The page session holding the seat (new on every page load). */
+  session: string;
+  /** When the holder was last seen, in ms since the epoch (server clock). */
+  seenMs: number;
+}
+
+/** The waiting person's ready offer, for whoever joins next. */
+export interface PreOffer {
+  uid: string;
+  session: string;
+  pc: string;
+  sdp: string;
+}
+
+export interface RoomView {
+  seats: Seat[];
+  offer: PreOffer | null;
+}
+
+/** One person's current signaling state toward the other (rooms/{id}/peers/{uid}). */
+export interface Outbox {
+  uid: string;
+  session: string;
+  pc: string;
+  to: string;
+  toSession: string;
+  /** The recipient's pc this continues, or '' when offering to a new one. */
+  toPc: string;
+  descN: number;
+  description: RTCSessionDescriptionInit | null;
+  candidates: RTCIceCandidateInit[];
+}
+
+export type JoinResult =
+  | { kind: 'full' }
+  | { kind: 'joined'; created: boolean; rejoined: boolean; offer: PreOffer | null; room: RoomView };
+
+export type Unsubscribe = () => void;
+
+export interface RoomBackend {
+  readonly uid: string;
+  /** Takes (or retakes) a seat in one transaction, creating the room if needed. */
+  join(roomId: string, session: string): Promise<JoinResult>;
+  /** Calls back with every change of the room; null when it no longer exists. */
+  watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe;
+  /** Calls back with every outbox addressed to this user. */
+  watchInbox(roomId: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void): Unsubscribe;
+  writeOutbox(roomId: string, box: Omit<Outbox, 'uid'>): Promise<void>;
+  publishOffer(roomId: string, offer: PreOffer): Promise<void>;
+  clearOffer(roomId: string): Promise<void>;
+  /** Refreshes this user's seat; 'lost' when the seat is no longer theirs. */
+  heartbeat(roomId: string, session: string): Promise<'ok' | 'lost'>;
+  leave(roomId: string): Promise<void>;
+  /** The server's clock, estimated. */
+  now(): number;
+}
+
+/** A seat not refreshed for this long may be taken by someone else (firestore.rules agrees). */
+export const PRESENCE_TIMEOUT_MS = 120_000;
+/** How often a participant refreshes its seat: 2 writes per minute per call. */
+export const HEARTBEAT_MS = 60_000;

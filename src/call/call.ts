@@ -1,0 +1,454 @@
+// The call in one room: which peer connection talks to whom, and what state the
+// person is in. Inputs are the room document and the other person's outbox;
+// `reconcile()` turns the latest of both into actions. It is safe to run it any
+// number of times: every decision compares session and pc ids, so stale
+// snapshots and messages from an earlier session are dropped, not applied.
+
+import { createPeerLink, type PeerLink, type SignalMessage } from './peer.ts';
+import {
+  HEARTBEAT_MS,
+  PRESENCE_TIMEOUT_MS,
+  type Outbox,
+  type PreOffer,
+  type RoomBackend,
+  type RoomView,
+  type Seat,
+  type Unsubscribe,
+} from './backend.ts';
+
+export type CallPhase =
+  /** Alone in the room. `peerLeft` when someone was here and left. */
+  | { kind: 'waiting'; peerLeft: boolean }
+  /** The other person is here; media is being set up. */
+  | { kind: 'connecting' }
+  | { kind: 'connected' }
+  /** Media stopped flowing; trying to get it back. `peerAway` when their page is gone (reload, crash). */
+  | { kind: 'reconnecting'; peerAway: boolean }
+  /** Three's a crowd: no seat for us. */
+  | { kind: 'full' }
+  /** We left, or lost our seat. */
+  | { kind: 'ended'; reason: 'left' | 'seat-lost' | 'room-gone' };
+
+export interface CallOptions {
+  roomId: string;
+  stream: MediaStream;
+  rtcConfig: RTCConfiguration;
+  onPhase: (phase: CallPhase) => void;
+  onRemoteStream: (stream: MediaStream | null) => void;
+  /** Unexpected failures; the call tries to carry on. */
+  fail: (error: unknown, context: string) => void;
+  /** Called once per connection with ms from join() to connected (for diagnostics). */
+  onConnectedAfter?: (ms: number) => void;
+}
+
+/** How long the pre-offer waits for ICE gathering before it is published anyway. */
+const PRE_OFFER_GATHER_MS = 1_000;
+/** Candidates and descriptions within this window go out in one write. */
+const OUTBOX_BATCH_MS = 8;
+/** A "disconnected" connection gets this long to come back by itself before an ICE restart. */
+const DISCONNECTED_GRACE_MS = 2_500;
+
+interface Binding {
+  link: PeerLink;
+  /** Who this pc talks to; null while it is a pre-offer nobody has answered. */
+  peerUid: string | null;
+  peerSession: string | null;
+  peerPc: string | null;
+  /** Our descriptions and candidates, as the outbox carries them. */
+  descN: number;
+  description: RTCSessionDescriptionInit | null;
+  candidates: RTCIceCandidateInit[];
+  /** What we have applied from the other side. */
+  appliedDescN: number;
+  appliedCandidates: Set<string>;
+  preOfferPublished: boolean;
+  everConnected: boolean;
+  state: RTCPeerConnectionState;
+  flushTimer: ReturnType<typeof setTimeout> | null;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+}
+
+export function newId(): string {
+  return crypto.randomUUID().replaceAll('-', '').slice(0, 20);
+}
+
+export class Call {
+  readonly session = newId();
+  private room: RoomView | null = null;
+  private readonly inbox = new Map<string, Outbox>();
+  private binding: Binding | null = null;
+  private unsubs: Unsubscribe[] = [];
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private phase: CallPhase = { kind: 'waiting', peerLeft: false };
+  private hadPeer = false;
+  private ended = false;
+  private joinedAt = 0;
+  private lastRemote: MediaStream | null = null;
+
+  constructor(
+    private readonly backend: RoomBackend,
+    private readonly options: CallOptions,
+  ) {}
+
+  get uid(): string {
+    return this.backend.uid;
+  }
+
+  /** Joins the room. Resolves 'full' when there is no seat (nothing else happens then). */
+  async start(): Promise<'joined' | 'full'> {
+    const { roomId } = this.options;
+    this.joinedAt = performance.now();
+    const result = await this.backend.join(roomId, this.session);
+    if (result.kind === 'full') {
+      this.setPhase({ kind: 'full' });
+      return 'full';
+    }
+    this.room = result.room;
+    if (result.offer) this.answerPreOffer(result.offer);
+    this.unsubs.push(
+      this.backend.watchRoom(
+        roomId,
+        (room) => this.onRoom(room),
+        (e) => this.options.fail(e, 'watching the room'),
+      ),
+      this.backend.watchInbox(
+        roomId,
+        (box) => {
+          this.inbox.set(box.uid, box);
+          this.reconcile();
+        },
+        (e) => this.options.fail(e, 'receiving signaling'),
+      ),
+    );
+    this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.reconcile();
+    return 'joined';
+  }
+
+  /** Leaves for good: frees the seat. */
+  async leave(): Promise<void> {
+    if (this.ended) return;
+    this.stop();
+    this.setPhase({ kind: 'ended', reason: 'left' });
+    await this.backend.leave(this.options.roomId);
+  }
+
+  /** Stops everything locally without touching the seat (page going away). */
+  stop(): void {
+    this.ended = true;
+    this.unsubs.forEach((u) => u());
+    this.unsubs = [];
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.dropBinding();
+  }
+
+  /** Swaps the outgoing camera track without renegotiating. */
+  async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+    await this.binding?.link.replaceVideoTrack(track);
+  }
+
+  /** Asks for an ICE restart now (e.g. the network came back). */
+  restartIce(): void {
+    const b = this.binding;
+    if (b && b.peerUid && b.state !== 'connected') b.link.restartIce();
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const status = await this.backend.heartbeat(this.options.roomId, this.session);
+      if (status === 'lost' && !this.ended) {
+        this.stop();
+        this.setPhase({ kind: 'ended', reason: 'seat-lost' });
+      }
+    } catch (e) {
+      // Offline: the SDK queues the write; presence catches up when the network returns.
+      this.options.fail(e, 'refreshing presence');
+    }
+  }
+
+  private onRoom(room: RoomView | null): void {
+    if (this.ended) return;
+    if (!room || !room.seats.some((s) => s.uid === this.uid)) {
+      // Our seat is gone: we were away longer than the presence timeout and
+      // someone else took it, or the room was deleted.
+      this.stop();
+      this.setPhase({ kind: 'ended', reason: room ? 'seat-lost' : 'room-gone' });
+      return;
+    }
+    this.room = room;
+    this.reconcile();
+  }
+
+  private other(): Seat | null {
+    return this.room?.seats.find((s) => s.uid !== this.uid) ?? null;
+  }
+
+  private isStale(seat: Seat): boolean {
+    return this.backend.now() - seat.seenMs > PRESENCE_TIMEOUT_MS;
+  }
+
+  /** The polite side yields in offer collisions; a stable choice for the pair. */
+  private politeTowards(peerUid: string): boolean {
+    return this.uid > peerUid;
+  }
+
+  private reconcile(): void {
+    if (this.ended || !this.room) return;
+    const other = this.other();
+    const b = this.binding;
+
+    if (!other || this.isStale(other)) {
+      // Alone (or with a ghost): be ready for the next person with a pre-offer.
+      if (b && b.peerUid) this.dropBinding();
+      if (!this.binding) this.createPreOffer();
+      this.updatePhase();
+      return;
+    }
+    this.hadPeer = true;
+
+    const box = this.inbox.get(other.uid);
+    // Only the other person's current page, writing to our current page, counts.
+    const validBox = box && box.session === other.session && box.toSession === this.session ? box : null;
+
+    if (b && b.peerSession === other.session) {
+      if (validBox) this.deliver(b, validBox);
+      this.updatePhase();
+      return;
+    }
+
+    if (b && b.peerUid === null) {
+      const offerStillUp = this.room.offer?.pc === b.link.id;
+      if (!offerStillUp && b.preOfferPublished) {
+        // Our pre-offer was consumed by whoever took the seat: expect their answer.
+        if (validBox && validBox.toPc === b.link.id) {
+          this.bind(b, other, validBox.pc);
+          this.deliver(b, validBox);
+        }
+        this.updatePhase();
+        return;
+      }
+      // They arrived without seeing our pre-offer: negotiate directly instead.
+      if (offerStillUp) void this.backend.clearOffer(this.options.roomId).catch((e) => this.options.fail(e, 'clearing the offer'));
+    }
+
+    // A new person, or the same person on a new page: a fresh peer connection.
+    if (validBox && validBox.description?.type === 'offer' && validBox.toPc === '') {
+      this.dropBinding();
+      const nb = this.makeBinding({ offer: validBox.description, peer: other, peerPc: validBox.pc });
+      nb.appliedDescN = validBox.descN;
+      this.deliver(nb, validBox);
+    } else if (!this.politeTowards(other.uid)) {
+      if (!b || b.peerSession !== other.session || b.peerUid === null) {
+        this.dropBinding();
+        this.makeBinding({ peer: other, peerPc: null });
+      }
+    } else if (b) {
+      // Polite: wait for their offer; the old connection is of no use any more.
+      this.dropBinding();
+    }
+    this.updatePhase();
+  }
+
+  private answerPreOffer(offer: PreOffer): void {
+    const peer = this.room?.seats.find((s) => s.uid === offer.uid);
+    if (!peer || peer.session !== offer.session) return;
+    this.makeBinding({ offer: { type: 'offer', sdp: offer.sdp }, peer, peerPc: offer.pc });
+  }
+
+  private createPreOffer(): void {
+    const b = this.makeBinding({ peer: null, peerPc: null });
+    void b.link
+      .gathered(PRE_OFFER_GATHER_MS)
+      .then(async () => {
+        if (this.binding !== b || b.peerUid || !b.link.pc.localDescription) return;
+        await this.backend.publishOffer(this.options.roomId, {
+          uid: this.uid,
+          session: this.session,
+          pc: b.link.id,
+          sdp: b.link.pc.localDescription.sdp,
+        });
+        b.preOfferPublished = true;
+        this.reconcile();
+      })
+      .catch((e) => this.options.fail(e, 'publishing the offer'));
+  }
+
+  private makeBinding(args: {
+    peer: Seat | null;
+    peerPc: string | null;
+    offer?: RTCSessionDescriptionInit;
+  }): Binding {
+    const id = newId();
+    const peerUid = args.peer?.uid ?? null;
+    const b: Binding = {
+      link: null as unknown as PeerLink,
+      peerUid,
+      peerSession: args.peer?.session ?? null,
+      peerPc: args.peerPc,
+      descN: 0,
+      description: null,
+      candidates: [],
+      appliedDescN: 0,
+      appliedCandidates: new Set(),
+      preOfferPublished: false,
+      everConnected: false,
+      state: 'new',
+      flushTimer: null,
+      restartTimer: null,
+    };
+    b.link = createPeerLink({
+      id,
+      polite: peerUid ? this.politeTowards(peerUid) : false,
+      stream: this.options.stream,
+      rtcConfig: this.options.rtcConfig,
+      ...(args.offer ? { offer: args.offer } : {}),
+      send: (m) => this.onLocalMessage(b, m),
+      onRemoteStream: (s) => {
+        if (this.binding === b) {
+          this.lastRemote = s;
+          this.options.onRemoteStream(s);
+        }
+      },
+      onConnectionState: (state) => this.onConnectionState(b, state),
+      fail: (e) => this.options.fail(e, 'negotiating the connection'),
+    });
+    this.binding = b;
+    return b;
+  }
+
+  private bind(b: Binding, peer: Seat, peerPc: string): void {
+    b.peerUid = peer.uid;
+    b.peerSession = peer.session;
+    b.peerPc = peerPc;
+    // Candidates gathered after the pre-offer was published still need to reach them.
+    if (b.candidates.length) this.scheduleFlush(b);
+  }
+
+  private onLocalMessage(b: Binding, m: SignalMessage): void {
+    if (m.description) {
+      b.descN += 1;
+      b.description = m.description;
+      // A pre-offer is published whole (with its candidates) once gathering settles.
+      if (b.peerUid === null) return;
+    }
+    if (m.candidate) {
+      const ufrag = m.candidate.usernameFragment;
+      // After an ICE restart only the new generation's candidates matter.
+      if (ufrag && b.candidates.some((c) => c.usernameFragment && c.usernameFragment !== ufrag)) {
+        b.candidates = b.candidates.filter((c) => c.usernameFragment === ufrag);
+      }
+      b.candidates.push(m.candidate);
+      if (b.peerUid === null) return;
+    }
+    this.scheduleFlush(b);
+  }
+
+  private scheduleFlush(b: Binding): void {
+    if (b.flushTimer) return;
+    b.flushTimer = setTimeout(() => {
+      b.flushTimer = null;
+      if (this.binding !== b || !b.peerUid || !b.peerSession) return;
+      this.backend
+        .writeOutbox(this.options.roomId, {
+          session: this.session,
+          pc: b.link.id,
+          to: b.peerUid,
+          toSession: b.peerSession,
+          toPc: b.peerPc ?? '',
+          descN: b.descN,
+          description: b.description,
+          candidates: b.candidates,
+        })
+        .catch((e) => this.options.fail(e, 'sending signaling'));
+    }, OUTBOX_BATCH_MS);
+  }
+
+  /** Applies whatever in their outbox is new to us. */
+  private deliver(b: Binding, box: Outbox): void {
+    if (b.peerPc === null) b.peerPc = box.pc;
+    if (box.pc !== b.peerPc) {
+      // Their new peer connection offers afresh: start over with it.
+      if (box.description?.type === 'offer' && box.toPc === '') {
+        this.dropBinding();
+        this.reconcile();
+      }
+      return;
+    }
+    if (box.toPc !== '' && box.toPc !== b.link.id) return; // meant for an older pc of ours
+    if (box.description && box.descN > b.appliedDescN) {
+      b.appliedDescN = box.descN;
+      b.link.receive({ description: box.description });
+    }
+    for (const c of box.candidates) {
+      const key = `${c.usernameFragment ?? ''}|${c.candidate}`;
+      if (b.appliedCandidates.has(key)) continue;
+      b.appliedCandidates.add(key);
+      b.link.receive({ candidate: c });
+    }
+  }
+
+  private onConnectionState(b: Binding, state: RTCPeerConnectionState): void {
+    if (this.binding !== b) return;
+    b.state = state;
+    if (state === 'connected') {
+      if (!b.everConnected) this.options.onConnectedAfter?.(performance.now() - this.joinedAt);
+      b.everConnected = true;
+      if (b.restartTimer) clearTimeout(b.restartTimer);
+      b.restartTimer = null;
+    } else if (state === 'failed') {
+      b.link.restartIce();
+    } else if (state === 'disconnected' && !b.restartTimer) {
+      // Often a blip that heals by itself; if not, restart ICE rather than wait for "failed".
+      b.restartTimer = setTimeout(() => {
+        b.restartTimer = null;
+        if (this.binding === b && b.state !== 'connected') b.link.restartIce();
+      }, DISCONNECTED_GRACE_MS);
+    }
+    this.updatePhase();
+  }
+
+  private dropBinding(): void {
+    const b = this.binding;
+    if (!b) return;
+    if (b.flushTimer) clearTimeout(b.flushTimer);
+    if (b.restartTimer) clearTimeout(b.restartTimer);
+    b.link.close();
+    this.binding = null;
+    if (this.lastRemote) {
+      this.lastRemote = null;
+      this.options.onRemoteStream(null);
+    }
+  }
+
+  private updatePhase(): void {
+    if (this.ended) return;
+    const other = this.other();
+    const b = this.binding;
+    if (!other || this.isStale(other)) {
+      this.setPhase({ kind: 'waiting', peerLeft: this.hadPeer });
+      return;
+    }
+    if (b && b.peerSession === other.session && b.state === 'connected') {
+      this.setPhase({ kind: 'connected' });
+      return;
+    }
+    const wasTalking = this.phase.kind === 'connected' || this.phase.kind === 'reconnecting';
+    if (wasTalking || b?.everConnected) {
+      const peerAway = !b || b.peerSession !== other.session || b.state === 'failed' || b.state === 'closed';
+      this.setPhase({ kind: 'reconnecting', peerAway });
+      return;
+    }
+    this.setPhase({ kind: 'connecting' });
+  }
+
+  private setPhase(phase: CallPhase): void {
+    if (JSON.stringify(phase) === JSON.stringify(this.phase)) return;
+    this.phase = phase;
+    this.options.onPhase(phase);
+  }
+
+  /** For tests and diagnostics. */
+  get current(): CallPhase {
+    return this.phase;
+  }
+}

@@ -1,0 +1,158 @@
+// One RTCPeerConnection, negotiated with the "perfect negotiation" pattern.
+//
+// It knows nothing of Firestore: descriptions and candidates leave through
+// `send`, and arrive through `receive`. Messages are applied one at a time, in
+// order, so an answer never races the offer it answers.
+
+export interface SignalMessage {
+  description?: RTCSessionDescriptionInit;
+  candidate?: RTCIceCandidateInit;
+}
+
+export interface PeerLinkOptions {
+  /** Unique id of this peer connection (stale messages for other ids are dropped upstream). */
+  id: string;
+  /** The polite peer yields when both sides offer at once. */
+  polite: boolean;
+  stream: MediaStream;
+  rtcConfig: RTCConfiguration;
+  /** An offer to answer right away (the other person's pre-offer); otherwise we offer. */
+  offer?: RTCSessionDescriptionInit;
+  send: (message: SignalMessage) => void;
+  onRemoteStream: (stream: MediaStream) => void;
+  onConnectionState: (state: RTCPeerConnectionState) => void;
+  fail: (error: unknown) => void;
+}
+
+export interface PeerLink {
+  readonly id: string;
+  readonly pc: RTCPeerConnection;
+  receive(message: SignalMessage): void;
+  /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
+  gathered(timeoutMs: number): Promise<void>;
+  restartIce(): void;
+  replaceVideoTrack(track: MediaStreamTrack): Promise<void>;
+  close(): void;
+}
+
+export function createPeerLink(options: PeerLinkOptions): PeerLink {
+  const { polite, send, fail } = options;
+  const pc = new RTCPeerConnection(options.rtcConfig);
+  let closed = false;
+  // Perfect negotiation's three flags (see webrtc/samples perfect-negotiation).
+  let makingOffer = false;
+  let ignoreOffer = false;
+  let settingRemoteAnswer = false;
+  // Work is chained so every message sees the state the previous one left.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (job: () => Promise<void>) => {
+    queue = queue.then(job).catch((e) => {
+      if (!closed) fail(e);
+    });
+  };
+
+  const remote = new MediaStream();
+  pc.ontrack = ({ track }) => {
+    remote.addTrack(track);
+    options.onRemoteStream(remote);
+  };
+  pc.onconnectionstatechange = () => {
+    if (!closed) options.onConnectionState(pc.connectionState);
+  };
+  pc.onicecandidate = ({ candidate }) => {
+    // A null candidate marks the end of gathering; the transport learns it from
+    // pc.iceGatheringState, so only real candidates are sent.
+    if (candidate && candidate.candidate) send({ candidate: candidate.toJSON() });
+  };
+  pc.onnegotiationneeded = () =>
+    enqueue(async () => {
+      // Why the flag: while our offer is being made, an incoming offer is a collision.
+      makingOffer = true;
+      try {
+        await pc.setLocalDescription();
+        if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
+      } finally {
+        makingOffer = false;
+      }
+    });
+
+  const addTracks = () => {
+    for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
+  };
+
+  if (options.offer) {
+    const offer = options.offer;
+    // Answer first, then attach our tracks to the transceivers the offer created:
+    // adding tracks first would fire negotiationneeded and start a second offer.
+    enqueue(async () => {
+      await pc.setRemoteDescription(offer);
+      addTracks();
+      await pc.setLocalDescription();
+      if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
+    });
+  } else {
+    addTracks();
+  }
+
+  function applyMessage({ description, candidate }: SignalMessage): Promise<void> | void {
+    if (description) {
+      return (async () => {
+        const readyForOffer = !makingOffer && (pc.signalingState === 'stable' || settingRemoteAnswer);
+        const offerCollision = description.type === 'offer' && !readyForOffer;
+        ignoreOffer = !polite && offerCollision;
+        if (ignoreOffer) return;
+        if (description.type === 'answer' && pc.signalingState !== 'have-local-offer') return; // a repeat
+        settingRemoteAnswer = description.type === 'answer';
+        await pc.setRemoteDescription(description);
+        settingRemoteAnswer = false;
+        if (description.type === 'offer') {
+          await pc.setLocalDescription();
+          if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
+        }
+      })();
+    }
+    if (candidate) {
+      return pc.addIceCandidate(candidate).catch((e) => {
+        // Candidates of an offer we ignored, or of an older ICE generation, are expected to fail.
+        if (!ignoreOffer && pc.remoteDescription) throw e;
+      });
+    }
+  }
+
+  return {
+    id: options.id,
+    pc,
+    receive(message) {
+      enqueue(async () => {
+        if (!closed) await applyMessage(message);
+      });
+    },
+    gathered(timeoutMs) {
+      if (pc.iceGatheringState === 'complete') return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          pc.removeEventListener('icegatheringstatechange', check);
+          resolve();
+        };
+        const check = () => {
+          if (pc.iceGatheringState === 'complete') done();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        pc.addEventListener('icegatheringstatechange', check);
+      });
+    },
+    restartIce() {
+      if (!closed) pc.restartIce();
+    },
+    async replaceVideoTrack(track) {
+      const sender = pc.getSenders().find((s) => s.track?.kind === 'video');
+      await sender?.replaceTrack(track);
+    },
+    close() {
+      closed = true;
+      pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
+      pc.close();
+    },
+  };
+}

@@ -1,0 +1,197 @@
+// Wires the parts together: media capture, the room prompt, the call, the view.
+// Decisions live here; the parts below know nothing of each other.
+
+import { Call, type CallPhase } from './call/call.ts';
+import type { RoomBackend } from './call/backend.ts';
+import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
+import { ScreenWakeLock } from './media/wake-lock.ts';
+import { inviteLink, parseRoomName } from './rooms/names.ts';
+import { loadRtcConfig } from './config.ts';
+import { registerServiceWorker } from './sw-bridge.ts';
+import type { AppState } from './ui/state.ts';
+import { text } from './ui/text.ts';
+import { View } from './ui/view.ts';
+
+// Firebase is the largest part of the app: start loading it now, while the
+// browser is still asking for the camera, but don't let the prompt wait for it.
+let backend: Promise<RoomBackend> | null = null;
+const connect = (): Promise<RoomBackend> => {
+  backend ??= import('./signaling/firestore.ts').then((m) => m.connectBackend());
+  backend.catch(() => (backend = null)); // a later attempt starts afresh
+  return backend;
+};
+void connect().catch(() => {});
+const rtcConfig = loadRtcConfig();
+
+let state: AppState = { screen: 'starting' };
+let stream: MediaStream | null = null;
+let call: Call | null = null;
+let room = '';
+const wakeLock = new ScreenWakeLock();
+
+const view = new View(document.querySelector<HTMLElement>('main.app')!, {
+  join: (name) => void join(name),
+  cancel: () => render({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
+  retry: () => void start(),
+  leave: () => void leave(),
+  toggleMic: () => {
+    const track = stream?.getAudioTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    view.setMuted(!track.enabled);
+  },
+  toggleCamera: () => {
+    const track = stream?.getVideoTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    view.setCameraOff(!track.enabled);
+  },
+  flip: () => void flipCamera(),
+  share: () => void navigator.share?.({ title: 'Duet', text: `Join me in “${room}” on Duet`, url: invite() }).catch(() => {}),
+  copy: () =>
+    void navigator.clipboard
+      ?.writeText(invite())
+      .then(() => view.flash(text.copied))
+      .catch(() => {}),
+  reloadForUpdate: () => location.reload(),
+});
+
+function render(next: AppState): void {
+  state = next;
+  view.render(state);
+  // Test and debugging hook: the state as data (read by the browser tests).
+  document.documentElement.dataset.duet = state.screen + (state.screen === 'call' ? `:${state.phase.kind}` : '');
+}
+
+function invite(): string {
+  return inviteLink(room, location.href);
+}
+
+function setUrl(name: string | null): void {
+  const url = new URL(location.href);
+  if (name === null) url.searchParams.delete('room');
+  else url.searchParams.set('room', name);
+  history.replaceState(null, '', url);
+}
+
+/** Unexpected failures: logged with context; the person sees a message only when it stops them. */
+function reportError(error: unknown, context: string): void {
+  console.error(`Duet: error while ${context}:`, error);
+}
+
+async function start(): Promise<void> {
+  render({ screen: 'starting' });
+  stopStream(stream);
+  stream = null;
+  try {
+    stream = await captureMedia();
+  } catch (error) {
+    render({ screen: 'media-error', failure: describeMediaError(error) });
+    return;
+  }
+  view.showLocal(stream);
+  void updateFlipButton();
+  const fromLink = new URLSearchParams(location.search).get('room');
+  if (fromLink !== null) void join(fromLink);
+  else render({ screen: 'naming' });
+}
+
+async function join(input: string): Promise<void> {
+  if (!stream) return void start();
+  const name = parseRoomName(input);
+  if (!name.ok) {
+    render({ screen: 'naming', notice: { kind: 'alert', text: name.message }, value: input });
+    return;
+  }
+  room = name.display;
+  render({ screen: 'joining', room });
+  let api: RoomBackend;
+  try {
+    api = await connect();
+  } catch (error) {
+    reportError(error, 'connecting to the call service');
+    render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
+    return;
+  }
+  const thisCall = new Call(api, {
+    roomId: name.id,
+    stream,
+    rtcConfig: await rtcConfig,
+    onPhase: (phase) => onPhase(thisCall, phase),
+    onRemoteStream: (s) => view.showRemote(s),
+    fail: reportError,
+    onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
+  });
+  call = thisCall;
+  try {
+    const result = await thisCall.start();
+    if (result === 'full') {
+      call = null;
+      setUrl(null);
+      render({ screen: 'naming', notice: { kind: 'alert', text: text.full(room) }, value: input });
+      return;
+    }
+  } catch (error) {
+    call = null;
+    reportError(error, 'joining the room');
+    render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
+    return;
+  }
+  setUrl(room);
+  void wakeLock.hold();
+  if (state.screen === 'joining') render({ screen: 'call', room, phase: thisCall.current, invite: invite() });
+}
+
+function onPhase(source: Call, phase: CallPhase): void {
+  if (call !== source) return; // a call we already left
+  if (phase.kind === 'ended' && phase.reason !== 'left') {
+    call = null;
+    wakeLock.release();
+    view.showRemote(null);
+    setUrl(null);
+    const message = phase.reason === 'seat-lost' ? text.seatLost(room) : text.roomGone(room);
+    render({ screen: 'naming', notice: { kind: 'alert', text: message }, value: room });
+    return;
+  }
+  if (phase.kind === 'full' || phase.kind === 'ended') return; // handled by join() and leave()
+  render({ screen: 'call', room, phase, invite: invite() });
+}
+
+async function leave(): Promise<void> {
+  const leaving = call;
+  call = null;
+  wakeLock.release();
+  view.showRemote(null);
+  setUrl(null);
+  render({ screen: 'naming', notice: { kind: 'status', text: text.left(room) }, value: '' });
+  await leaving?.leave().catch((e) => reportError(e, 'leaving the room'));
+}
+
+async function updateFlipButton(): Promise<void> {
+  const devices = await navigator.mediaDevices?.enumerateDevices?.().catch(() => []);
+  view.setCanFlip((devices ?? []).filter((d) => d.kind === 'videoinput').length > 1);
+}
+
+let facing: 'user' | 'environment' = 'user';
+async function flipCamera(): Promise<void> {
+  if (!stream) return;
+  const old = stream.getVideoTracks()[0];
+  facing = facing === 'user' ? 'environment' : 'user';
+  // Phones can rarely open two cameras at once: release the current one first.
+  old?.stop();
+  try {
+    const fresh = await captureMedia(navigator, { facingMode: facing });
+    const track = fresh.getVideoTracks()[0]!;
+    fresh.getAudioTracks().forEach((t) => t.stop());
+    if (old) stream.removeTrack(old);
+    stream.addTrack(track);
+    await call?.replaceVideoTrack(track);
+    view.showLocal(stream);
+    view.localVideo.classList.toggle('mirrored', facing === 'user');
+  } catch (error) {
+    reportError(error, 'switching camera');
+  }
+}
+
+registerServiceWorker({ onUpdateReady: () => view.showUpdate(true) });
+void start();

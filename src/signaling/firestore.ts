@@ -1,0 +1,284 @@
+// The only module that talks to Firebase. It is loaded lazily (a separate chunk),
+// in parallel with the camera permission prompt, so the first screen stays small.
+//
+// The Firebase web config is not in this repository: Firebase Hosting (and the
+// Hosting emulator) serve it at /__/firebase/init.json. That config is public by
+// design; what protects the data is firestore.rules.
+
+import { initializeApp, type FirebaseApp } from 'firebase/app';
+import {
+  connectAuthEmulator,
+  indexedDBLocalPersistence,
+  browserLocalPersistence,
+  initializeAuth,
+  signInAnonymously,
+  type Auth,
+} from 'firebase/auth';
+import {
+  connectFirestoreEmulator,
+  deleteField,
+  doc,
+  collection,
+  FieldPath,
+  getFirestore,
+  onSnapshot,
+  query,
+  runTransaction,
+  serverTimestamp,
+  setDoc,
+  Timestamp,
+  updateDoc,
+  where,
+  writeBatch,
+  type DocumentData,
+  type DocumentReference,
+  type Firestore,
+} from 'firebase/firestore';
+import {
+  PRESENCE_TIMEOUT_MS,
+  type JoinResult,
+  type Outbox,
+  type PreOffer,
+  type RoomBackend,
+  type RoomView,
+  type Seat,
+} from '../call/backend.ts';
+import { acquireIdentitySlot } from './identity.ts';
+
+/** Expiry written on every document; a Firestore TTL policy deletes what is left behind. */
+const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
+/** A seat this close to the timeout is left alone: the server clock decides, and ours may lag. */
+const CLOCK_SLACK_MS = 5_000;
+
+interface Metrics {
+  reads: number;
+  writes: number;
+}
+const metrics: Metrics | null = __BENCH__ ? ((globalThis as { __duetMetrics?: Metrics }).__duetMetrics ??= { reads: 0, writes: 0 }) : null;
+const countReads = (n: number) => {
+  if (metrics) metrics.reads += n;
+};
+const countWrites = (n: number) => {
+  if (metrics) metrics.writes += n;
+};
+
+export async function connectBackend(): Promise<RoomBackend> {
+  const response = await fetch('/__/firebase/init.json');
+  if (!response.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${response.status})`);
+  const config = (await response.json()) as Record<string, string>;
+  // Each open tab of this browser takes the lowest free identity slot, so two tabs are two
+  // people, while a reloaded or reopened tab gets its old identity (and seat) back.
+  const slot = await acquireIdentitySlot();
+  const app = initializeApp(config, `duet-${slot}`);
+  const auth = initializeAuth(app, { persistence: [indexedDBLocalPersistence, browserLocalPersistence] });
+  const db = getFirestore(app);
+  if (__EMULATORS__) {
+    const host = location.hostname === 'localhost' ? 'localhost' : '127.0.0.1';
+    connectAuthEmulator(auth, `http://${host}:${__EMULATORS__.auth}`, { disableWarnings: true });
+    connectFirestoreEmulator(db, host, __EMULATORS__.firestore);
+  }
+  const uid = await signIn(auth);
+  return new FirestoreBackend(app, db, uid);
+}
+
+async function signIn(auth: Auth): Promise<string> {
+  await auth.authStateReady();
+  if (auth.currentUser) return auth.currentUser.uid;
+  const { user } = await signInAnonymously(auth);
+  return user.uid;
+}
+
+function expires(): Timestamp {
+  return Timestamp.fromMillis(Date.now() + EXPIRES_AFTER_MS);
+}
+
+function toMillis(value: unknown): number {
+  return value instanceof Timestamp ? value.toMillis() : Date.now();
+}
+
+function parseRoom(data: DocumentData | undefined): RoomView | null {
+  if (!data) return null;
+  const seats: Seat[] = Object.entries((data.seats ?? {}) as Record<string, { session: string; seen: unknown }>).map(
+    ([uid, s]) => ({ uid, session: s.session, seenMs: toMillis(s.seen) }),
+  );
+  const offer = (data.offer ?? null) as PreOffer | null;
+  return { seats, offer };
+}
+
+function parseOutbox(data: DocumentData): Outbox | null {
+  try {
+    return {
+      uid: data.uid,
+      session: data.session,
+      pc: data.pc,
+      to: data.to,
+      toSession: data.toSession,
+      toPc: data.toPc,
+      descN: data.descN,
+      description: data.description ?? null,
+      candidates: JSON.parse(data.candidates || '[]') as RTCIceCandidateInit[],
+    };
+  } catch {
+    return null;
+  }
+}
+
+class FirestoreBackend implements RoomBackend {
+  private clockOffset = 0;
+
+  constructor(
+    readonly app: FirebaseApp,
+    private readonly db: Firestore,
+    readonly uid: string,
+  ) {}
+
+  now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  private room(roomId: string): DocumentReference {
+    return doc(this.db, 'rooms', roomId);
+  }
+
+  private seatPath(uid: string): FieldPath {
+    return new FieldPath('seats', uid);
+  }
+
+  async join(roomId: string, session: string): Promise<JoinResult> {
+    const ref = this.room(roomId);
+    const me = this.uid;
+    return runTransaction(this.db, async (tx) => {
+      const snap = await tx.get(ref);
+      countReads(1);
+      const seat = { session, seen: serverTimestamp() };
+      if (!snap.exists()) {
+        tx.set(ref, { seats: { [me]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
+        countWrites(1);
+        return { kind: 'joined', created: true, rejoined: false, offer: null, room: { seats: [], offer: null } };
+      }
+      const room = parseRoom(snap.data())!;
+      const now = this.now();
+      const mine = room.seats.find((s) => s.uid === me);
+      if (mine) {
+        // A reload: keep the seat, announce the new page session.
+        tx.update(ref, this.seatPath(me), seat, 'expires', expires());
+        countWrites(1);
+        return { kind: 'joined', created: false, rejoined: true, offer: null, room };
+      }
+      const stale = room.seats.filter((s) => now - s.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
+      const fresh = room.seats.filter((s) => !stale.includes(s));
+      if (fresh.length >= 2) return { kind: 'full' } as const;
+      const update: unknown[] = [this.seatPath(me), seat, 'expires', expires()];
+      for (const s of stale) update.push(this.seatPath(s.uid), deleteField());
+      // Consume the pre-offer of the person who is here, so nobody else answers it.
+      const offer = room.offer && fresh.some((s) => s.uid === room.offer!.uid) ? room.offer : null;
+      if (room.offer) update.push('offer', null);
+      (tx.update as (...a: unknown[]) => void)(ref, ...update);
+      countWrites(1);
+      return {
+        kind: 'joined',
+        created: false,
+        rejoined: false,
+        offer,
+        room: { seats: fresh, offer: null },
+      };
+    });
+  }
+
+  watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void) {
+    return onSnapshot(
+      this.room(roomId),
+      (snap) => {
+        if (!snap.metadata.fromCache) countReads(1);
+        // The local cache may not know a room our transaction just created: only the
+        // server may say that a room is gone.
+        if (!snap.exists() && snap.metadata.fromCache) return;
+        const data = snap.data({ serverTimestamps: 'estimate' });
+        const room = parseRoom(data);
+        // Learn the server clock from our own seat's confirmed timestamp.
+        const mySeen = data?.seats?.[this.uid]?.seen;
+        if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites) {
+          const offset = mySeen.toMillis() - Date.now();
+          if (Math.abs(offset) > 2_000) this.clockOffset = offset;
+        }
+        onRoom(room);
+      },
+      onError,
+    );
+  }
+
+  watchInbox(roomId: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void) {
+    const q = query(collection(this.room(roomId), 'peers'), where('to', '==', this.uid));
+    return onSnapshot(
+      q,
+      (snap) => {
+        for (const change of snap.docChanges()) {
+          if (!snap.metadata.fromCache) countReads(1);
+          if (change.type === 'removed') continue;
+          const box = parseOutbox(change.doc.data());
+          if (box) onOutbox(box);
+        }
+      },
+      onError,
+    );
+  }
+
+  async writeOutbox(roomId: string, box: Omit<Outbox, 'uid'>): Promise<void> {
+    countWrites(1);
+    await setDoc(doc(this.room(roomId), 'peers', this.uid), {
+      uid: this.uid,
+      session: box.session,
+      pc: box.pc,
+      to: box.to,
+      toSession: box.toSession,
+      toPc: box.toPc,
+      descN: box.descN,
+      description: box.description ? { type: box.description.type, sdp: box.description.sdp ?? '' } : null,
+      candidates: JSON.stringify(box.candidates),
+      at: serverTimestamp(),
+      expires: expires(),
+    });
+  }
+
+  async publishOffer(roomId: string, offer: PreOffer): Promise<void> {
+    countWrites(1);
+    await updateDoc(this.room(roomId), 'offer', offer, 'expires', expires());
+  }
+
+  async clearOffer(roomId: string): Promise<void> {
+    countWrites(1);
+    await updateDoc(this.room(roomId), 'offer', null, 'expires', expires());
+  }
+
+  async heartbeat(roomId: string, session: string): Promise<'ok' | 'lost'> {
+    const ref = this.room(roomId);
+    countWrites(1);
+    try {
+      await updateDoc(ref, new FieldPath('seats', this.uid, 'seen'), serverTimestamp(), new FieldPath('seats', this.uid, 'session'), session, 'expires', expires());
+      return 'ok';
+    } catch (e) {
+      // Rules refuse the update once the seat belongs to someone else.
+      if ((e as { code?: string }).code === 'permission-denied' || (e as { code?: string }).code === 'not-found') return 'lost';
+      throw e;
+    }
+  }
+
+  async leave(roomId: string): Promise<void> {
+    const ref = this.room(roomId);
+    const me = this.uid;
+    await runTransaction(this.db, async (tx) => {
+      const snap = await tx.get(ref);
+      countReads(1);
+      const room = parseRoom(snap.data());
+      if (!room || !room.seats.some((s) => s.uid === me)) return;
+      const others = room.seats.filter((s) => s.uid !== me && this.now() - s.seenMs <= PRESENCE_TIMEOUT_MS);
+      if (others.length === 0) tx.delete(ref);
+      else tx.update(ref, this.seatPath(me), deleteField(), 'expires', expires());
+      countWrites(1);
+    });
+    const batch = writeBatch(this.db);
+    batch.delete(doc(ref, 'peers', me));
+    countWrites(1);
+    await batch.commit();
+  }
+}

@@ -1,0 +1,41 @@
+// Every sentence the app says, in one place. Names are inserted as text, never as HTML.
+
+import type { CallPhase } from '../call/call.ts';
+
+export const q = (name: string) => `“${name}”`;
+
+export const text = {
+  starting: 'Asking for your camera and microphone…',
+  joining: (room: string) => `Joining ${q(room)}…`,
+  cancelled: 'A room name is needed to start a call. Type one when you’re ready.',
+  full: (room: string) =>
+    `The room ${q(room)} is full: two people are already talking there. Please choose another name.`,
+  left: (room: string) => `You left ${q(room)}.`,
+  seatLost: (room: string) =>
+    `You were away for a while and your place in ${q(room)} was given up. Type the name again to rejoin.`,
+  roomGone: (room: string) => `The room ${q(room)} was closed. Type the name again to open it anew.`,
+  offline: 'You’re offline. A call needs an internet connection — Duet will carry on as soon as you’re back.',
+  serviceDown:
+    'Duet can’t reach its call service right now. Check your connection; it will try again by itself.',
+  copied: 'Link copied. Paste it in a message to the person you want to talk to.',
+  phase(phase: CallPhase, room: string): string {
+    switch (phase.kind) {
+      case 'waiting':
+        return phase.peerLeft
+          ? `The other person left. Waiting for someone to join ${q(room)}.`
+          : `Waiting for someone to join ${q(room)}.`;
+      case 'connecting':
+        return 'Connecting…';
+      case 'connected':
+        return 'Connected';
+      case 'reconnecting':
+        return phase.peerAway
+          ? 'Reconnecting… waiting for the other person to come back.'
+          : 'Reconnecting…';
+      case 'full':
+        return text.full(room);
+      case 'ended':
+        return text.left(room);
+    }
+  },
+};

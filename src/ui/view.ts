@@ -1,0 +1,172 @@
+// The page: owns the DOM under <main class="app"> and renders an AppState.
+// It reports what the person does through callbacks and decides nothing itself.
+
+import type { AppState } from './state.ts';
+import { text } from './text.ts';
+
+export interface ViewEvents {
+  join(name: string): void;
+  cancel(): void;
+  retry(): void;
+  leave(): void;
+  toggleMic(): void;
+  toggleCamera(): void;
+  flip(): void;
+  share(): void;
+  copy(): void;
+  reloadForUpdate(): void;
+}
+
+const $ = <T extends Element>(root: ParentNode, selector: string): T => {
+  const el = root.querySelector<T>(selector);
+  if (!el) throw new Error(`missing ${selector}`);
+  return el;
+};
+
+export class View {
+  readonly localVideo: HTMLVideoElement;
+  readonly remoteVideo: HTMLVideoElement;
+  private readonly app: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly alert: HTMLElement;
+  private readonly alertTitle: HTMLElement;
+  private readonly alertHelp: HTMLElement;
+  private readonly retry: HTMLButtonElement;
+  private readonly form: HTMLFormElement;
+  private readonly input: HTMLInputElement;
+  private readonly invite: HTMLElement;
+  private readonly inviteLink: HTMLElement;
+  private readonly shareButton: HTMLButtonElement;
+  private readonly controls: HTMLElement;
+  private readonly roomLabel: HTMLElement;
+  private readonly mic: HTMLButtonElement;
+  private readonly camera: HTMLButtonElement;
+  private readonly flipButton: HTMLButtonElement;
+  private readonly updateBanner: HTMLElement;
+  private lastScreen = '';
+
+  constructor(root: HTMLElement, events: ViewEvents) {
+    this.app = root;
+    this.localVideo = $(root, '[data-testid="local-video"]');
+    this.remoteVideo = $(root, '[data-testid="remote-video"]');
+    this.status = $(root, '[role="status"]');
+    this.alert = $(root, '[role="alert"]');
+    this.alertTitle = $(root, '.alert-title');
+    this.alertHelp = $(root, '.alert-help');
+    this.retry = $(root, '.retry');
+    this.form = $(root, '.room-form');
+    this.input = $(root, '#room-name');
+    this.invite = $(root, '.invite');
+    this.inviteLink = $(root, '.invite-link');
+    this.shareButton = $(root, '.share');
+    this.controls = $(root, '.controls');
+    this.roomLabel = $(root, '.room-label');
+    this.mic = $(root, '.mic');
+    this.camera = $(root, '.camera');
+    this.flipButton = $(root, '.flip');
+    this.updateBanner = $(root, '.update-banner');
+
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      events.join(this.input.value);
+    });
+    $(root, '.cancel').addEventListener('click', () => events.cancel());
+    this.retry.addEventListener('click', () => events.retry());
+    $(root, '.leave').addEventListener('click', () => events.leave());
+    this.mic.addEventListener('click', () => events.toggleMic());
+    this.camera.addEventListener('click', () => events.toggleCamera());
+    this.flipButton.addEventListener('click', () => events.flip());
+    this.shareButton.addEventListener('click', () => events.share());
+    $(root, '.copy').addEventListener('click', () => events.copy());
+    $(root, '.update-reload').addEventListener('click', () => events.reloadForUpdate());
+    this.shareButton.hidden = typeof navigator.share !== 'function';
+  }
+
+  render(state: AppState): void {
+    const { app } = this;
+    app.dataset.screen = state.screen;
+    app.dataset.phase = state.screen === 'call' ? state.phase.kind : '';
+    let status = '';
+    let alert: { title: string; help?: string; retry?: boolean } | null = null;
+
+    switch (state.screen) {
+      case 'starting':
+        status = text.starting;
+        break;
+      case 'media-error':
+        alert = { title: state.failure.title, help: state.failure.help, retry: true };
+        break;
+      case 'naming':
+        if (state.notice?.kind === 'alert') alert = { title: state.notice.text, ...(state.notice.help ? { help: state.notice.help } : {}) };
+        else if (state.notice) status = state.notice.text;
+        break;
+      case 'joining':
+        status = text.joining(state.room);
+        break;
+      case 'call':
+        status = text.phase(state.phase, state.room);
+        break;
+      case 'offline':
+        alert = { title: text.offline };
+        break;
+    }
+
+    this.status.textContent = status;
+    this.status.hidden = status === '';
+    this.alertTitle.textContent = alert?.title ?? '';
+    this.alertHelp.textContent = alert?.help ?? '';
+    this.alertHelp.hidden = !alert?.help;
+    this.retry.hidden = !alert?.retry;
+    this.alert.hidden = alert === null;
+
+    const naming = state.screen === 'naming';
+    this.form.hidden = !naming;
+    if (naming && this.lastScreen !== 'naming') {
+      if (state.value !== undefined) this.input.value = state.value;
+      // Focus without scrolling the page on phones; the keyboard opens on tap.
+      this.input.focus({ preventScroll: true });
+    }
+    const inCall = state.screen === 'call';
+    this.controls.hidden = !inCall;
+    this.invite.hidden = !(inCall && state.phase.kind === 'waiting');
+    if (inCall) this.inviteLink.textContent = state.invite;
+    this.roomLabel.textContent = inCall || state.screen === 'joining' ? state.room : '';
+    this.lastScreen = state.screen;
+  }
+
+  setMuted(muted: boolean): void {
+    this.mic.setAttribute('aria-pressed', String(muted));
+    $(this.mic, '.control-label').textContent = muted ? 'Unmute' : 'Mute';
+  }
+
+  setCameraOff(off: boolean): void {
+    this.camera.setAttribute('aria-pressed', String(off));
+    $(this.camera, '.control-label').textContent = off ? 'Camera on' : 'Camera off';
+    this.app.classList.toggle('camera-off', off);
+  }
+
+  setCanFlip(can: boolean): void {
+    this.flipButton.hidden = !can;
+  }
+
+  showLocal(stream: MediaStream | null): void {
+    this.localVideo.srcObject = stream;
+  }
+
+  showRemote(stream: MediaStream | null): void {
+    if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
+    this.app.classList.toggle('has-remote', stream !== null);
+    // Autoplay with sound is allowed after the person pressed Join; if a browser
+    // still refuses, the next tap anywhere starts playback.
+    if (stream) this.remoteVideo.play().catch(() => document.addEventListener('pointerdown', () => void this.remoteVideo.play(), { once: true }));
+  }
+
+  showUpdate(show: boolean): void {
+    this.updateBanner.hidden = !show;
+  }
+
+  flash(message: string): void {
+    this.status.textContent = message;
+    this.status.hidden = false;
+  }
+}

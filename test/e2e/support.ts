@@ -1,0 +1,150 @@
+// Shared parts of the browser tests: real Debian Chromium with fake camera and
+// microphone, pages served by the Hosting emulator, signaling through the
+// Firestore emulator. Nothing here is mocked; helpers wait on real signals
+// (accessible roles, connection state, decoded frames), never on fixed sleeps.
+
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BASE_URL = process.env.DUET_BASE_URL ?? 'http://127.0.0.1:5000';
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+
+/** Why the browser suite cannot run here, or null when it can. */
+export function browserSuiteBlocker(): string | null {
+  if (!process.env.FIRESTORE_EMULATOR_HOST) return 'no emulators running (run it through `npm test`, which starts them)';
+  return null;
+}
+
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface LaunchOptions {
+  /** false: start Chromium without fake capture devices (no camera, no microphone). */
+  fakeDevices?: boolean;
+}
+
+export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  const args = [...BASE_ARGS];
+  if (options.fakeDevices !== false) args.push('--use-fake-device-for-media-stream');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+export interface PageOptions {
+  /** Grant camera and microphone (default true). */
+  grant?: boolean;
+  viewport?: { width: number; height: number };
+  isMobile?: boolean;
+  hasTouch?: boolean;
+}
+
+/** A new person: a fresh browser context (own storage, so own identity). */
+export async function newPerson(browser: Browser, options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    permissions: options.grant === false ? [] : ['camera', 'microphone'],
+    viewport: options.viewport ?? { width: 390, height: 844 },
+    ...(options.isMobile !== undefined ? { isMobile: options.isMobile } : {}),
+    ...(options.hasTouch !== undefined ? { hasTouch: options.hasTouch } : {}),
+  });
+  // Loopback only: no STUN server to ask (and none reachable from the test namespace).
+  await context.route('**/ice-servers.json', (route) =>
+    route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }),
+  );
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || process.env.DUET_TEST_VERBOSE) console.log(`[page ${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  return { context, page };
+}
+
+let counter = 0;
+/** A room name no other test uses. */
+export function uniqueRoom(label: string): string {
+  counter += 1;
+  return `${label} ${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+export function roomInput(page: Page) {
+  return page.getByRole('textbox', { name: /room/i });
+}
+
+/** Opens the app and waits for the room prompt (camera and microphone granted). */
+export async function openApp(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
+}
+
+export async function joinRoom(page: Page, name: string): Promise<void> {
+  await expect.poll(() => roomInput(page).isVisible(), { timeout: 20_000 }).toBe(true);
+  await roomInput(page).fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
+
+export async function statusText(page: Page): Promise<string> {
+  return (await page.getByRole('status').textContent()) ?? '';
+}
+
+export async function alertText(page: Page): Promise<string> {
+  const alert = page.getByRole('alert');
+  return (await alert.isVisible()) ? ((await alert.textContent()) ?? '') : '';
+}
+
+/** Waits until the app's whole state (documentElement[data-duet], e.g. `call:connected`) matches `pattern`. */
+export async function waitForState(page: Page, pattern: RegExp, timeout = 20_000): Promise<void> {
+  // The state plus what the page says, so a failure shows what the person saw.
+  const seen = () =>
+    page.evaluate(() => {
+      const say = (sel: string) => document.querySelector(sel)?.textContent?.trim() ?? '';
+      return `${document.documentElement.dataset.duet ?? ''} | status: ${say('[role=status]')} | alert: ${say('[role=alert]')}`;
+    });
+  await expect.poll(seen, { timeout }).toMatch(new RegExp(`^(?:${pattern.source}) \\|`));
+}
+
+/**
+ * Proves the remote video is live: frames keep being decoded and the picture keeps
+ * changing (Chromium's fake camera draws a moving pattern), not just a size.
+ */
+export async function expectRemoteVideoFlowing(page: Page, timeout = 20_000): Promise<void> {
+  const sample = () =>
+    page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
+      if (!v || v.videoWidth === 0) return { frames: 0, time: 0, width: 0 };
+      return { frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime, width: v.videoWidth };
+    });
+  await expect.poll(async () => (await sample()).width, { timeout }).toBeGreaterThan(0);
+  const first = await sample();
+  await expect
+    .poll(async () => {
+      const now = await sample();
+      return now.frames > first.frames + 5 && now.time > first.time;
+    }, { timeout })
+    .toBe(true);
+}
+
+/** Whether the remote stream carries a live audio track. */
+export async function remoteHasLiveAudio(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
+    const s = v?.srcObject as MediaStream | null;
+    return !!s && s.getAudioTracks().some((t) => t.readyState === 'live');
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = `${SCREENSHOTS}${name}.png`;
+  await page.screenshot({ path });
+  return path;
+}
