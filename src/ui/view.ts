@@ -121,8 +121,8 @@ export class View {
 
     const naming = state.screen === 'naming';
     this.form.hidden = !naming;
+    if (naming && state.value !== undefined) this.input.value = state.value;
     if (naming && this.lastScreen !== 'naming') {
-      if (state.value !== undefined) this.input.value = state.value;
       // Focus without scrolling the page on phones; the keyboard opens on tap.
       this.input.focus({ preventScroll: true });
     }
