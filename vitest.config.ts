@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // `firebase emulators:exec`); run alone they say why they skip.
 export default defineConfig({
   test: {
+    // Browser scenarios use their own rooms, so files run side by side.
+    maxWorkers: 3,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
@@ -20,9 +22,23 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/faults.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // Network faults are made for real (loopback taken down, packets dropped,
+        // the Firestore emulator frozen), which would disturb any other call: this
+        // project runs alone, after all the others.
+        test: {
+          name: 'faults',
+          include: ['test/e2e/faults.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -193,5 +193,8 @@ async function flipCamera(): Promise<void> {
   }
 }
 
+// Back online: don't wait for the next scheduled ICE restart.
+window.addEventListener('online', () => call?.restartIce());
+
 registerServiceWorker({ onUpdateReady: () => view.showUpdate(true) });
 void start();

@@ -20,6 +20,8 @@ export interface PreOffer {
 export interface RoomView {
   seats: Seat[];
   offer: PreOffer | null;
+  /** False while this view comes from the local cache because the server is out of reach. */
+  live: boolean;
 }
 
 /** One person's current signaling state toward the other (rooms/{id}/peers/{uid}). */

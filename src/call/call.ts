@@ -22,8 +22,12 @@ export type CallPhase =
   /** The other person is here; media is being set up. */
   | { kind: 'connecting' }
   | { kind: 'connected' }
-  /** Media stopped flowing; trying to get it back. `peerAway` when their page is gone (reload, crash). */
-  | { kind: 'reconnecting'; peerAway: boolean }
+  /**
+   * Media stopped flowing; trying to get it back. `offline`: we can't reach the
+   * signaling server either (our network is down). `peerAway`: we can, so the
+   * other person's page is gone or their network is down.
+   */
+  | { kind: 'reconnecting'; peerAway: boolean; offline: boolean }
   /** Three's a crowd: no seat for us. */
   | { kind: 'full' }
   /** We left, or lost our seat. */
@@ -45,8 +49,12 @@ export interface CallOptions {
 const PRE_OFFER_GATHER_MS = 1_000;
 /** Candidates and descriptions within this window go out in one write. */
 const OUTBOX_BATCH_MS = 8;
+/** How often seats are checked for staleness between snapshots. */
+const PRESENCE_CHECK_MS = 5_000;
 /** A "disconnected" connection gets this long to come back by itself before an ICE restart. */
 const DISCONNECTED_GRACE_MS = 2_500;
+/** While the connection stays down, ICE is restarted this often. */
+const ICE_RETRY_MS = 5_000;
 
 interface Binding {
   link: PeerLink;
@@ -65,7 +73,7 @@ interface Binding {
   everConnected: boolean;
   state: RTCPeerConnectionState;
   flushTimer: ReturnType<typeof setTimeout> | null;
-  restartTimer: ReturnType<typeof setTimeout> | null;
+  restartTimer: ReturnType<typeof setInterval> | null;
 }
 
 export function newId(): string {
@@ -79,6 +87,8 @@ export class Call {
   private binding: Binding | null = null;
   private unsubs: Unsubscribe[] = [];
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private tickTimer: ReturnType<typeof setInterval> | null = null;
+  private rejoining = false;
   private phase: CallPhase = { kind: 'waiting', peerLeft: false };
   private hadPeer = false;
   private ended = false;
@@ -121,6 +131,8 @@ export class Call {
       ),
     );
     this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    // Presence is judged by time as well as by snapshots: a silent seat goes stale.
+    this.tickTimer = setInterval(() => this.reconcile(), PRESENCE_CHECK_MS);
     this.reconcile();
     return 'joined';
   }
@@ -139,6 +151,7 @@ export class Call {
     this.unsubs.forEach((u) => u());
     this.unsubs = [];
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
     this.dropBinding();
   }
 
@@ -150,7 +163,7 @@ export class Call {
   /** Asks for an ICE restart now (e.g. the network came back). */
   restartIce(): void {
     const b = this.binding;
-    if (b && b.peerUid && b.state !== 'connected') b.link.restartIce();
+    if (b) this.recover(b);
   }
 
   private async beat(): Promise<void> {
@@ -169,14 +182,39 @@ export class Call {
   private onRoom(room: RoomView | null): void {
     if (this.ended) return;
     if (!room || !room.seats.some((s) => s.uid === this.uid)) {
-      // Our seat is gone: we were away longer than the presence timeout and
-      // someone else took it, or the room was deleted.
-      this.stop();
-      this.setPhase({ kind: 'ended', reason: room ? 'seat-lost' : 'room-gone' });
+      // Our seat is gone: the room was deleted (the other person left while we
+      // were away, or the signaling store lost it), or we were away longer than the
+      // presence timeout and someone took the seat. Take a seat again if there is
+      // one; media that still flows keeps flowing meanwhile.
+      void this.rejoin(room ? 'seat-lost' : 'room-gone');
       return;
     }
     this.room = room;
     this.reconcile();
+  }
+
+  private async rejoin(reason: 'seat-lost' | 'room-gone'): Promise<void> {
+    if (this.rejoining) return;
+    this.rejoining = true;
+    try {
+      const result = await this.backend.join(this.options.roomId, this.session);
+      if (this.ended) return;
+      if (result.kind === 'full') {
+        this.stop();
+        this.setPhase({ kind: 'ended', reason });
+        return;
+      }
+      this.room = result.room.seats.length ? result.room : this.room;
+      if (result.offer) {
+        this.dropBinding();
+        this.answerPreOffer(result.offer);
+      }
+      this.reconcile();
+    } catch (e) {
+      this.options.fail(e, 'taking the seat again');
+    } finally {
+      this.rejoining = false;
+    }
   }
 
   private other(): Seat | null {
@@ -393,25 +431,31 @@ export class Call {
     if (state === 'connected') {
       if (!b.everConnected) this.options.onConnectedAfter?.(performance.now() - this.joinedAt);
       b.everConnected = true;
-      if (b.restartTimer) clearTimeout(b.restartTimer);
+      if (b.restartTimer) clearInterval(b.restartTimer);
       b.restartTimer = null;
-    } else if (state === 'failed') {
-      b.link.restartIce();
-    } else if (state === 'disconnected' && !b.restartTimer) {
-      // Often a blip that heals by itself; if not, restart ICE rather than wait for "failed".
-      b.restartTimer = setTimeout(() => {
-        b.restartTimer = null;
-        if (this.binding === b && b.state !== 'connected') b.link.restartIce();
-      }, DISCONNECTED_GRACE_MS);
+    } else if ((state === 'disconnected' || state === 'failed') && !b.restartTimer) {
+      // Often a blip that heals by itself within a couple of seconds. If not, restart
+      // ICE, and keep restarting while the connection stays down: an interface that
+      // disappeared and came back (network lost, Wi-Fi to mobile) yields new
+      // candidates only to a fresh gathering. Neither browser recovers from
+      // "failed" on its own.
+      b.restartTimer = setInterval(() => this.recover(b), ICE_RETRY_MS);
+      setTimeout(() => this.recover(b), DISCONNECTED_GRACE_MS);
     }
     this.updatePhase();
+  }
+
+  private recover(b: Binding): void {
+    if (this.binding !== b || b.state === 'connected' || !b.peerUid) return;
+    // Don't pile restarts on a negotiation still waiting for its answer.
+    if (b.link.pc.signalingState === 'stable') b.link.restartIce();
   }
 
   private dropBinding(): void {
     const b = this.binding;
     if (!b) return;
     if (b.flushTimer) clearTimeout(b.flushTimer);
-    if (b.restartTimer) clearTimeout(b.restartTimer);
+    if (b.restartTimer) clearInterval(b.restartTimer);
     b.link.close();
     this.binding = null;
     if (this.lastRemote) {
@@ -434,8 +478,9 @@ export class Call {
     }
     const wasTalking = this.phase.kind === 'connected' || this.phase.kind === 'reconnecting';
     if (wasTalking || b?.everConnected) {
-      const peerAway = !b || b.peerSession !== other.session || b.state === 'failed' || b.state === 'closed';
-      this.setPhase({ kind: 'reconnecting', peerAway });
+      const offline = !this.room?.live;
+      const peerAway = !offline && (!b || b.peerSession !== other.session || b.state === 'failed' || b.state === 'closed');
+      this.setPhase({ kind: 'reconnecting', peerAway, offline });
       return;
     }
     this.setPhase({ kind: 'connecting' });

@@ -113,8 +113,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     }
     if (candidate) {
       return pc.addIceCandidate(candidate).catch((e) => {
-        // Candidates of an offer we ignored, or of an older ICE generation, are expected to fail.
-        if (!ignoreOffer && pc.remoteDescription) throw e;
+        // Candidates of an offer we ignored, or of an ICE generation that an ICE restart
+        // replaced, are expected to fail; anything else is a real error.
+        const current = pc.remoteDescription?.sdp ?? '';
+        const stale = !!candidate.usernameFragment && !current.includes(`a=ice-ufrag:${candidate.usernameFragment}`);
+        if (!ignoreOffer && pc.remoteDescription && !stale) throw e;
       });
     }
   }

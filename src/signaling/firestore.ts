@@ -102,7 +102,7 @@ function parseRoom(data: DocumentData | undefined): RoomView | null {
     ([uid, s]) => ({ uid, session: s.session, seenMs: toMillis(s.seen) }),
   );
   const offer = (data.offer ?? null) as PreOffer | null;
-  return { seats, offer };
+  return { seats, offer, live: true };
 }
 
 function parseOutbox(data: DocumentData): Outbox | null {
@@ -154,7 +154,7 @@ class FirestoreBackend implements RoomBackend {
       if (!snap.exists()) {
         tx.set(ref, { seats: { [me]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
         countWrites(1);
-        return { kind: 'joined', created: true, rejoined: false, offer: null, room: { seats: [], offer: null } };
+        return { kind: 'joined', created: true, rejoined: false, offer: null, room: { seats: [], offer: null, live: true } };
       }
       const room = parseRoom(snap.data())!;
       const now = this.now();
@@ -180,21 +180,29 @@ class FirestoreBackend implements RoomBackend {
         created: false,
         rejoined: false,
         offer,
-        room: { seats: fresh, offer: null },
+        room: { seats: fresh, offer: null, live: true },
       };
     });
   }
 
   watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void) {
+    let lastServerData = '';
     return onSnapshot(
       this.room(roomId),
+      // Metadata changes too: they tell when the server goes out of reach and comes back.
+      { includeMetadataChanges: true },
       (snap) => {
-        if (!snap.metadata.fromCache) countReads(1);
+        if (!snap.metadata.fromCache && !snap.metadata.hasPendingWrites) {
+          const json = JSON.stringify(snap.data() ?? null);
+          if (json !== lastServerData) countReads(1); // metadata-only snapshots cost nothing
+          lastServerData = json;
+        }
         // The local cache may not know a room our transaction just created: only the
         // server may say that a room is gone.
         if (!snap.exists() && snap.metadata.fromCache) return;
         const data = snap.data({ serverTimestamps: 'estimate' });
         const room = parseRoom(data);
+        if (room) room.live = !snap.metadata.fromCache;
         // Learn the server clock from our own seat's confirmed timestamp.
         const mySeen = data?.seats?.[this.uid]?.seen;
         if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites) {

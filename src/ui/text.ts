@@ -29,9 +29,8 @@ export const text = {
       case 'connected':
         return 'Connected';
       case 'reconnecting':
-        return phase.peerAway
-          ? 'Reconnecting… waiting for the other person to come back.'
-          : 'Reconnecting…';
+        if (phase.offline) return 'Reconnecting… Check your internet connection.';
+        return phase.peerAway ? 'Reconnecting… waiting for the other person to come back.' : 'Reconnecting…';
       case 'full':
         return text.full(room);
       case 'ended':

@@ -148,3 +148,30 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path });
   return path;
 }
+
+/** This page's anonymous uid, read from Firebase Auth's own IndexedDB store. */
+export async function uidOf(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open('firebaseLocalStorageDb');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('firebaseLocalStorage', 'readonly');
+          const all = tx.objectStore('firebaseLocalStorage').getAll();
+          all.onsuccess = () => {
+            const entry = (all.result as { value?: { uid?: string } }[]).find((e) => e.value?.uid);
+            if (entry?.value?.uid) resolve(entry.value.uid);
+            else reject(new Error('no signed-in user in this page'));
+          };
+        };
+      }),
+  );
+}
+
+/** The Firestore emulator's REST API, as an administrator (rules do not apply). */
+export async function emulatorRest(path: string, init: RequestInit = {}): Promise<Response> {
+  const host = process.env.FIRESTORE_EMULATOR_HOST;
+  const url = `http://${host}/v1/projects/demo-duet/databases/(default)/documents${path}`;
+  return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
+}
