@@ -47,6 +47,8 @@ import { acquireIdentitySlot } from './identity.ts';
 
 /** Expiry written on every document; a Firestore TTL policy deletes what is left behind. */
 const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
+/** How often a join or leave refused by a race is tried again (with a fresh read). */
+const JOIN_ATTEMPTS = 5;
 /** A seat this close to the timeout is left alone: the server clock decides, and ours may lag. */
 const CLOCK_SLACK_MS = 5_000;
 
@@ -144,7 +146,27 @@ class FirestoreBackend implements RoomBackend {
     return new FieldPath('seats', uid);
   }
 
+  /**
+   * Joining races with other joiners. A transaction that read a room someone else
+   * changed meanwhile is normally retried by the SDK, but when the rules see the
+   * other change first they refuse the write (permission-denied), which the SDK never
+   * retries. A fresh read then tells the truth: a seat, or "full". A clock that runs
+   * ahead of the server's (a seat we think stale is not) ends the same way.
+   */
   async join(roomId: string, session: string): Promise<JoinResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.joinOnce(roomId, session);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'permission-denied' || attempt >= JOIN_ATTEMPTS) {
+          if ((e as { code?: string }).code === 'permission-denied') return { kind: 'full' };
+          throw e;
+        }
+      }
+    }
+  }
+
+  private joinOnce(roomId: string, session: string): Promise<JoinResult> {
     const ref = this.room(roomId);
     const me = this.uid;
     return runTransaction(this.db, async (tx) => {
@@ -171,7 +193,7 @@ class FirestoreBackend implements RoomBackend {
       const update: unknown[] = [this.seatPath(me), seat, 'expires', expires()];
       for (const s of stale) update.push(this.seatPath(s.uid), deleteField());
       // Consume the pre-offer of the person who is here, so nobody else answers it.
-      const offer = room.offer && fresh.some((s) => s.uid === room.offer!.uid) ? room.offer : null;
+      const offer = room.offer && fresh.some((s) => s.uid === room.offer!.uid && s.session === room.offer!.session) ? room.offer : null;
       if (room.offer) update.push('offer', null);
       (tx.update as (...a: unknown[]) => void)(ref, ...update);
       countWrites(1);
@@ -272,6 +294,18 @@ class FirestoreBackend implements RoomBackend {
   }
 
   async leave(roomId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.leaveOnce(roomId);
+        break;
+      } catch (e) {
+        // Both leaving at once: one of the two writes is refused; read again and retry.
+        if ((e as { code?: string }).code !== 'permission-denied' || attempt >= JOIN_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async leaveOnce(roomId: string): Promise<void> {
     const ref = this.room(roomId);
     const me = this.uid;
     await runTransaction(this.db, async (tx) => {
@@ -279,7 +313,8 @@ class FirestoreBackend implements RoomBackend {
       countReads(1);
       const room = parseRoom(snap.data());
       if (!room || !room.seats.some((s) => s.uid === me)) return;
-      const others = room.seats.filter((s) => s.uid !== me && this.now() - s.seenMs <= PRESENCE_TIMEOUT_MS);
+      // Someone who may still be here keeps the room; only the last one out deletes it.
+      const others = room.seats.filter((s) => s.uid !== me && this.now() - s.seenMs <= PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
       if (others.length === 0) tx.delete(ref);
       else tx.update(ref, this.seatPath(me), deleteField(), 'expires', expires());
       countWrites(1);
