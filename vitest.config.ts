@@ -23,6 +23,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           exclude: ['test/e2e/faults.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -35,6 +36,7 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/e2e/faults.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 120_000,

@@ -87,7 +87,7 @@ export async function openApp(page: Page, path = '/'): Promise<void> {
 }
 
 export async function joinRoom(page: Page, name: string): Promise<void> {
-  await expect.poll(() => roomInput(page).isVisible(), { timeout: 20_000 }).toBe(true);
+  await expect.poll(() => roomInput(page).isVisible(), { timeout: 30_000 }).toBe(true);
   await roomInput(page).fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
 }
@@ -102,7 +102,7 @@ export async function alertText(page: Page): Promise<string> {
 }
 
 /** Waits until the app's whole state (documentElement[data-duet], e.g. `call:connected`) matches `pattern`. */
-export async function waitForState(page: Page, pattern: RegExp, timeout = 20_000): Promise<void> {
+export async function waitForState(page: Page, pattern: RegExp, timeout = 30_000): Promise<void> {
   // The state plus what the page says, so a failure shows what the person saw.
   const seen = () =>
     page.evaluate(() => {
