@@ -86,6 +86,7 @@ export class Call {
   private readonly inbox = new Map<string, Outbox>();
   private binding: Binding | null = null;
   private unsubs: Unsubscribe[] = [];
+  private inboxUnsub: Unsubscribe | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private rejoining = false;
@@ -121,15 +122,8 @@ export class Call {
         (room) => this.onRoom(room),
         (e) => this.options.fail(e, 'watching the room'),
       ),
-      this.backend.watchInbox(
-        roomId,
-        (box) => {
-          this.inbox.set(box.uid, box);
-          this.reconcile();
-        },
-        (e) => this.options.fail(e, 'receiving signaling'),
-      ),
     );
+    this.subscribeInbox();
     this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS);
     // Presence is judged by time as well as by snapshots: a silent seat goes stale.
     this.tickTimer = setInterval(() => this.reconcile(), PRESENCE_CHECK_MS);
@@ -150,6 +144,8 @@ export class Call {
     this.ended = true;
     this.unsubs.forEach((u) => u());
     this.unsubs = [];
+    this.inboxUnsub?.();
+    this.inboxUnsub = null;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.dropBinding();
@@ -164,6 +160,26 @@ export class Call {
   restartIce(): void {
     const b = this.binding;
     if (b) this.recover(b);
+  }
+
+  /**
+   * Listens for the other person's outbox. The rules let only participants listen, so
+   * the listener dies if our seat (or the whole room) vanishes; it is started again
+   * once we hold a seat again.
+   */
+  private subscribeInbox(): void {
+    if (this.inboxUnsub || this.ended) return;
+    this.inboxUnsub = this.backend.watchInbox(
+      this.options.roomId,
+      (box) => {
+        this.inbox.set(box.uid, box);
+        this.reconcile();
+      },
+      (e) => {
+        this.inboxUnsub = null;
+        if ((e as { code?: string }).code !== 'permission-denied') this.options.fail(e, 'receiving signaling');
+      },
+    );
   }
 
   private async beat(): Promise<void> {
@@ -190,6 +206,7 @@ export class Call {
       return;
     }
     this.room = room;
+    if (room.live) this.subscribeInbox();
     this.reconcile();
   }
 

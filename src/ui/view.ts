@@ -23,6 +23,12 @@ const $ = <T extends Element>(root: ParentNode, selector: string): T => {
   return el;
 };
 
+function readableLink(link: string): string {
+  const url = new URL(link);
+  const room = url.searchParams.get('room');
+  return room === null ? link : `${url.origin}/?room=${room}`;
+}
+
 export class View {
   readonly localVideo: HTMLVideoElement;
   readonly remoteVideo: HTMLVideoElement;
@@ -129,7 +135,11 @@ export class View {
     const inCall = state.screen === 'call';
     this.controls.hidden = !inCall;
     this.invite.hidden = !(inCall && state.phase.kind === 'waiting');
-    if (inCall) this.inviteLink.textContent = state.invite;
+    // Shown readable (the name as typed); Copy and Share use the encoded link.
+    if (inCall) {
+      this.inviteLink.textContent = readableLink(state.invite);
+      this.inviteLink.setAttribute('href', state.invite);
+    }
     this.roomLabel.textContent = inCall || state.screen === 'joining' ? state.room : '';
     this.lastScreen = state.screen;
   }

@@ -183,8 +183,9 @@ describe.skipIf(blocker)('calls survive drops', () => {
 
   it('Firestore frozen for 15 s, then back with its data wiped (a restarted emulator): the call never drops', async () => {
     const { room, ana, ben, close } = await connectedPair(browser, 'backend restart');
-    // "[c]" keeps pgrep from matching its own shell's command line.
-    const pid = sh("pgrep -f '[c]loud-firestore-emulator' | head -1").trim();
+    // The emulator's JVM (downloaded jar or our offline wrapper); "[f]" keeps pgrep
+    // from matching its own shell's command line.
+    const pid = sh("pgrep -f 'java.*[f]irestore-emulator' | head -1").trim();
     expect(pid).toMatch(/^\d+$/);
     sh(`kill -STOP ${pid}`);
     try {

@@ -54,7 +54,8 @@ describe.skipIf(blocker)('rooms, names and seats', () => {
     await openApp(ana.page);
     await joinRoom(ana.page, room);
     await waitForState(ana.page, /call:waiting/);
-    const link = (await ana.page.locator('.invite-link').textContent()) ?? '';
+    const link = (await ana.page.locator('.invite-link').getAttribute('href')) ?? '';
+    expect(await ana.page.locator('.invite-link').textContent()).toContain(room); // readable, not percent-encoded
     expect(new URL(link).searchParams.get('room')).toBe(room);
     await ben.page.goto(link);
     await waitForState(ben.page, /call:connected/);
