@@ -1,16 +1,16 @@
 // The two-person call, one scenario per user story (issue 2).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@playwright/test';
+import { describe, expect, it } from 'vitest';
 import {
   alertText,
   browserSuiteBlocker,
   expectRemoteVideoFlowing,
   joinRoom,
-  launchChromium,
   newPerson,
   openApp,
   remoteHasLiveAudio,
   screenshot,
+  sharedBrowser,
+  startCall,
   statusText,
   uniqueRoom,
   waitForState,
@@ -20,18 +20,12 @@ const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
 
 describe.skipIf(blocker)('a call between two people', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   it('two people typing the same name see and hear each other', async () => {
     const room = uniqueRoom('Friday tea');
-    const ana = await newPerson(browser);
-    const ben = await newPerson(browser, { viewport: { width: 1280, height: 800 } });
+    const ana = await newPerson(browser());
+    const ben = await newPerson(browser(), { viewport: { width: 1280, height: 800 } });
     await openApp(ana.page);
     await joinRoom(ana.page, room);
     await waitForState(ana.page, /call:waiting/);
@@ -53,15 +47,8 @@ describe.skipIf(blocker)('a call between two people', () => {
   });
 
   it('a third person is told the room is full while the two keep talking', async () => {
-    const room = uniqueRoom('full house');
-    const [ana, ben, cat] = await Promise.all([newPerson(browser), newPerson(browser), newPerson(browser)]);
-    await openApp(ana.page);
-    await joinRoom(ana.page, room);
-    await waitForState(ana.page, /call:waiting/);
-    await openApp(ben.page);
-    await joinRoom(ben.page, room);
-    await waitForState(ben.page, /call:connected/);
-
+    const { room, ana, ben, close } = await startCall(browser(), 'full house');
+    const cat = await newPerson(browser());
     await openApp(cat.page);
     await joinRoom(cat.page, room);
     await expect.poll(() => alertText(cat.page), { timeout: 20_000 }).toMatch(/is full/);
@@ -71,6 +58,6 @@ describe.skipIf(blocker)('a call between two people', () => {
     await expectRemoteVideoFlowing(ana.page);
     await expectRemoteVideoFlowing(ben.page);
     expect(await ana.page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
-    await Promise.all([ana.context.close(), ben.context.close(), cat.context.close()]);
+    await Promise.all([close(), cat.context.close()]);
   });
 });

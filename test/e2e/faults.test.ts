@@ -2,22 +2,23 @@
 // own network namespace: loopback taken down, UDP dropped by nftables, the
 // Firestore emulator frozen. That disturbs every call in the namespace, so this
 // file runs alone (vitest project "faults", after all others).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from '@playwright/test';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { parseRoomName } from '../../src/rooms/names.ts';
 import {
   alertText,
+  bothFlowing,
   browserSuiteBlocker,
   emulatorRest,
   expectRemoteVideoFlowing,
   joinRoom,
-  launchChromium,
   newPerson,
   openApp,
+  sharedBrowser,
+  startCall,
   statusText,
   uidOf,
-  uniqueRoom,
   waitForState,
 } from './support.ts';
 
@@ -77,53 +78,26 @@ async function mediaPort(page: Page): Promise<number> {
   });
 }
 
-async function connectedPair(browser: Browser, label: string) {
-  const room = uniqueRoom(label);
-  const ana = await newPerson(browser);
-  const ben = await newPerson(browser);
-  await trackPeerConnections(ana.page);
-  await trackPeerConnections(ben.page);
-  await openApp(ana.page);
-  await joinRoom(ana.page, room);
-  await waitForState(ana.page, /call:waiting/);
-  await openApp(ben.page);
-  await joinRoom(ben.page, room);
-  await waitForState(ana.page, /call:connected/);
-  await waitForState(ben.page, /call:connected/);
-  await expectRemoteVideoFlowing(ana.page);
-  await expectRemoteVideoFlowing(ben.page);
-  return { room, ana, ben, close: () => Promise.all([ana.context.close(), ben.context.close()]) };
-}
-
-async function bothFlowing(a: Page, b: Page, timeout = 60_000) {
-  await waitForState(a, /call:connected/, timeout);
-  await waitForState(b, /call:connected/, timeout);
-  await expectRemoteVideoFlowing(a, timeout);
-  await expectRemoteVideoFlowing(b, timeout);
-}
-
 describe.skipIf(blocker)('calls survive drops', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
+  const browser = sharedBrowser();
+  afterAll(() => {
+    // Whatever a failed test left behind, the next suite gets a working network.
     networkUp();
     sh('nft delete table inet duetfault 2>/dev/null || true');
-    await browser?.close();
   });
+  const connectedPair = (label: string) => startCall(browser(), label, { prepare: trackPeerConnections });
 
   it('network lost for 5 s on both sides: the call carries on by itself', async () => {
-    const { ana, ben, close } = await connectedPair(browser, 'blip');
+    const { ana, ben, close } = await connectedPair('blip');
     networkDown();
     await new Promise((r) => setTimeout(r, 5_000)); // the fault's length, not a wait for a result
     networkUp();
-    await bothFlowing(ana.page, ben.page);
+    await bothFlowing(ana.page, ben.page, 60_000);
     await close();
   });
 
   it('network lost for 30 s on both sides: both show Reconnecting, then the call resumes untouched', async () => {
-    const { ana, ben, close } = await connectedPair(browser, 'tunnel');
+    const { ana, ben, close } = await connectedPair('tunnel');
     networkDown();
     try {
       await waitForState(ana.page, /call:reconnecting/, 25_000);
@@ -133,13 +107,13 @@ describe.skipIf(blocker)('calls survive drops', () => {
     } finally {
       networkUp();
     }
-    await bothFlowing(ana.page, ben.page);
+    await bothFlowing(ana.page, ben.page, 60_000);
     expect(await alertText(ana.page)).toBe('');
     await close();
   });
 
   it('one person’s media dropped for 20 s: ICE restarts through signaling and the call resumes', async () => {
-    const { ana, ben, close } = await connectedPair(browser, 'one side');
+    const { ana, ben, close } = await connectedPair('one side');
     const port = await mediaPort(ana.page);
     sh(`nft add table inet duetfault && nft add chain inet duetfault input '{ type filter hook input priority 0; }' && nft add rule inet duetfault input udp dport ${port} drop`);
     try {
@@ -148,19 +122,19 @@ describe.skipIf(blocker)('calls survive drops', () => {
       await new Promise((r) => setTimeout(r, 5_000));
       sh('nft delete table inet duetfault');
     }
-    await bothFlowing(ana.page, ben.page);
+    await bothFlowing(ana.page, ben.page, 60_000);
     await close();
   });
 
   it('a closed tab: the other is told, and the seat frees up after the presence timeout for someone new', async () => {
-    const { room, ana, ben } = await connectedPair(browser, 'closed tab');
+    const { room, ana, ben } = await connectedPair('closed tab');
     const benUid = await uidOf(ben.page);
     await ben.context.close(); // no Leave: the tab just goes away
     await waitForState(ana.page, /call:reconnecting/, 30_000);
     await expect.poll(() => statusText(ana.page), { timeout: 30_000 }).toMatch(/waiting for the other person to come back/);
 
     // Ben's seat is not stale yet: a newcomer finds the room full.
-    const cat = await newPerson(browser);
+    const cat = await newPerson(browser());
     await openApp(cat.page);
     await joinRoom(cat.page, room);
     await expect.poll(() => alertText(cat.page), { timeout: 20_000 }).toMatch(/is full/);
@@ -177,12 +151,12 @@ describe.skipIf(blocker)('calls survive drops', () => {
     expect(await statusText(ana.page)).toMatch(/other person left/i);
 
     await joinRoom(cat.page, room);
-    await bothFlowing(ana.page, cat.page);
+    await bothFlowing(ana.page, cat.page, 60_000);
     await Promise.all([ana.context.close(), cat.context.close()]);
   });
 
   it('Firestore frozen for 15 s, then back with its data wiped (a restarted emulator): the call never drops', async () => {
-    const { room, ana, ben, close } = await connectedPair(browser, 'backend restart');
+    const { room, ana, ben, close } = await connectedPair('backend restart');
     // The emulator's JVM (downloaded jar or our offline wrapper); "[f]" keeps pgrep
     // from matching its own shell's command line.
     const pid = sh("pgrep -f 'java.*[f]irestore-emulator' | head -1").trim();
@@ -208,20 +182,20 @@ describe.skipIf(blocker)('calls survive drops', () => {
         return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
       }, { timeout: 30_000 })
       .toBe(2);
-    await bothFlowing(ana.page, ben.page);
+    await bothFlowing(ana.page, ben.page, 60_000);
     // Signaling works again: a reload reconnects through it.
     await ben.page.reload();
-    await bothFlowing(ana.page, ben.page);
+    await bothFlowing(ana.page, ben.page, 60_000);
     await close();
   });
 
   it('20 reloads in a row: the call resumes every time and signaling documents do not pile up', { timeout: 600_000 }, async () => {
-    const { room, ana, ben, close } = await connectedPair(browser, 'reload marathon');
+    const { room, ana, ben, close } = await connectedPair('reload marathon');
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t = Date.now();
       await (i % 2 ? ana : ben).page.reload();
-      await bothFlowing(ana.page, ben.page);
+      await bothFlowing(ana.page, ben.page, 60_000);
       times.push(Date.now() - t);
     }
     console.log(`reload to both flowing again (ms, includes polling): ${times.join(' ')}`);

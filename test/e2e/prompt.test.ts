@@ -1,6 +1,5 @@
 // Asking for camera, microphone and a room name (issue 2, stories 1, 2 and 5).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@playwright/test';
+import { describe, expect, it } from 'vitest';
 import {
   alertText,
   browserSuiteBlocker,
@@ -10,6 +9,7 @@ import {
   openApp,
   roomInput,
   screenshot,
+  sharedBrowser,
   statusText,
   uniqueRoom,
   waitForState,
@@ -19,16 +19,10 @@ const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
 
 describe.skipIf(blocker)('the room prompt', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   it('asks for camera and microphone on arrival, then for a room name', async () => {
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     await page.addInitScript(() => {
       const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
       (window as unknown as { asked: MediaStreamConstraints[] }).asked = [];
@@ -55,7 +49,7 @@ describe.skipIf(blocker)('the room prompt', () => {
   });
 
   it('an empty name, only spaces, or Cancel asks again with a reason', async () => {
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     await openApp(page);
     await joinRoom(page, '');
     await expect.poll(() => alertText(page)).toMatch(/type a room name/i);
@@ -75,7 +69,7 @@ describe.skipIf(blocker)('the room prompt', () => {
   });
 
   it('a very long name is refused with a clear message and nothing is lost', async () => {
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     await openApp(page);
     const long = 'z'.repeat(2000);
     await joinRoom(page, long);
@@ -87,7 +81,7 @@ describe.skipIf(blocker)('the room prompt', () => {
   });
 
   it('names with HTML, slashes, dots, emoji and right-to-left text are shown as text and work', async () => {
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     const tag = uniqueRoom('').trim();
     const names = [`<img src=x onerror="window.pwned=1"> ${tag}`, `../__x__/. ${tag}`, `שלום 🎉 ${tag}`];
     for (const name of names) {

@@ -1,14 +1,15 @@
 // Rooms, names and seats (issue 2, stories 6-9): who meets whom, invite links, Leave, reload.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@playwright/test';
+import { describe, expect, it } from 'vitest';
 import {
   alertText,
+  bothFlowing,
   browserSuiteBlocker,
   expectRemoteVideoFlowing,
   joinRoom,
-  launchChromium,
   newPerson,
   openApp,
+  sharedBrowser,
+  startCall,
   statusText,
   uniqueRoom,
   waitForState,
@@ -18,17 +19,11 @@ const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
 
 describe.skipIf(blocker)('rooms, names and seats', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   it('two spellings of one name meet; two different names do not', async () => {
     const base = uniqueRoom('Sunday Lunch');
-    const [ana, ben, cat, dan] = await Promise.all([1, 2, 3, 4].map(() => newPerson(browser)));
+    const [ana, ben, cat, dan] = await Promise.all([1, 2, 3, 4].map(() => newPerson(browser())));
     await openApp(ana.page);
     await joinRoom(ana.page, base);
     await waitForState(ana.page, /call:waiting/);
@@ -50,7 +45,7 @@ describe.skipIf(blocker)('rooms, names and seats', () => {
 
   it('the invite link joins the room without asking for its name', async () => {
     const room = uniqueRoom('Invite / me?');
-    const [ana, ben] = await Promise.all([newPerson(browser), newPerson(browser)]);
+    const [ana, ben] = await Promise.all([newPerson(browser()), newPerson(browser())]);
     await openApp(ana.page);
     await joinRoom(ana.page, room);
     await waitForState(ana.page, /call:waiting/);
@@ -66,13 +61,8 @@ describe.skipIf(blocker)('rooms, names and seats', () => {
   });
 
   it('Leave ends the call and frees the seat for a newcomer', async () => {
-    const room = uniqueRoom('musical chairs');
-    const [ana, ben, cat] = await Promise.all([newPerson(browser), newPerson(browser), newPerson(browser)]);
-    await openApp(ana.page);
-    await joinRoom(ana.page, room);
-    await openApp(ben.page);
-    await joinRoom(ben.page, room);
-    await waitForState(ana.page, /call:connected/);
+    const { room, ana, ben } = await startCall(browser(), 'musical chairs');
+    const cat = await newPerson(browser());
 
     await ben.page.getByRole('button', { name: 'Leave' }).click();
     await waitForState(ben.page, /naming/);
@@ -82,30 +72,16 @@ describe.skipIf(blocker)('rooms, names and seats', () => {
 
     await openApp(cat.page);
     await joinRoom(cat.page, room);
-    await waitForState(cat.page, /call:connected/);
-    await waitForState(ana.page, /call:connected/);
-    await expectRemoteVideoFlowing(ana.page);
-    await expectRemoteVideoFlowing(cat.page);
+    await bothFlowing(ana.page, cat.page);
     await Promise.all([ana.context.close(), ben.context.close(), cat.context.close()]);
   });
 
   it('reloading during a call rejoins the same seat and the call resumes', async () => {
-    const room = uniqueRoom('reload me');
-    const [ana, ben] = await Promise.all([newPerson(browser), newPerson(browser)]);
-    await openApp(ana.page);
-    await joinRoom(ana.page, room);
-    await openApp(ben.page);
-    await joinRoom(ben.page, room);
-    await waitForState(ben.page, /call:connected/);
-    await expectRemoteVideoFlowing(ana.page);
-
+    const { room, ana, ben } = await startCall(browser(), 'reload me');
     await ben.page.reload();
-    await waitForState(ben.page, /call:connected/);
-    await waitForState(ana.page, /call:connected/);
-    await expectRemoteVideoFlowing(ana.page);
-    await expectRemoteVideoFlowing(ben.page);
+    await bothFlowing(ana.page, ben.page);
     // Same seat: a third person still finds the room full.
-    const cat = await newPerson(browser);
+    const cat = await newPerson(browser());
     await openApp(cat.page);
     await joinRoom(cat.page, room);
     await expect.poll(() => alertText(cat.page), { timeout: 20_000 }).toMatch(/is full/);

@@ -4,7 +4,7 @@
 // (accessible roles, connection state, decoded frames), never on fixed sleeps.
 
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -174,4 +174,54 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   const host = process.env.FIRESTORE_EMULATOR_HOST;
   const url = `http://${host}/v1/projects/demo-duet/databases/(default)/documents${path}`;
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
+}
+
+/** One Chromium shared by the tests of the describe block this is called in. */
+export function sharedBrowser(options: LaunchOptions = {}): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium(options);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser is not started yet');
+    return browser;
+  };
+}
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * Two people in a new room, talking: Ana creates it and waits, Ben joins, and both
+ * decode each other's video. `prepare` runs on each page before it loads.
+ */
+export async function startCall(
+  browser: Browser,
+  label: string,
+  options: { ana?: PageOptions; ben?: PageOptions; prepare?: (page: Page) => Promise<void> } = {},
+): Promise<{ room: string; ana: Person; ben: Person; close: () => Promise<void> }> {
+  const room = uniqueRoom(label);
+  const ana = await newPerson(browser, options.ana);
+  const ben = await newPerson(browser, options.ben);
+  if (options.prepare) await Promise.all([options.prepare(ana.page), options.prepare(ben.page)]);
+  await openApp(ana.page);
+  await joinRoom(ana.page, room);
+  await waitForState(ana.page, /call:waiting/);
+  await openApp(ben.page);
+  await joinRoom(ben.page, room);
+  await bothFlowing(ana.page, ben.page);
+  return { room, ana, ben, close: async () => void (await Promise.all([ana.context.close(), ben.context.close()])) };
+}
+
+/** Both pages are in a connected call and decode each other's video. */
+export async function bothFlowing(a: Page, b: Page, timeout = 30_000): Promise<void> {
+  await waitForState(a, /call:connected/, timeout);
+  await waitForState(b, /call:connected/, timeout);
+  await expectRemoteVideoFlowing(a, timeout);
+  await expectRemoteVideoFlowing(b, timeout);
 }
