@@ -67,15 +67,23 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
   // For size budgets and the bench (hosting ignores dot files).
   await writeFile(join(outdir, '.meta.json'), JSON.stringify({ mainJs, appCss, metafile: result.metafile }));
 
+  // The service worker (docs/PWA.md). It precaches the app shell: index.html, every
+  // hashed bundle (the lazily loaded Firestore chunk included), the stylesheet, icons,
+  // font and manifest, so the installed app starts without a network.
+  // Firestore and Auth are never cached: they live on other origins (googleapis.com, or
+  // the emulators' ports), and the worker has no route for any other origin, so their
+  // requests go straight to the network. Only two same-origin config files get a
+  // network-first runtime cache.
   const sw = await generateSW({
     globDirectory: outdir,
-    globPatterns: ['index.html', 'assets/**/*.{js,css,woff2,svg}', 'icons/*.{png,svg}', 'fonts/*.woff2', 'manifest.webmanifest', 'ice-servers.json'],
+    globPatterns: ['index.html', 'assets/**/*.{js,css,woff2,svg}', 'icons/*.{png,svg}', 'fonts/*.woff2', 'manifest.webmanifest'],
     swDest: join(outdir, 'sw.js'),
     // Hashed file names change with their content: no need for a cache-busting query.
     dontCacheBustURLsMatching: /^assets\//,
     navigateFallback: '/index.html',
     navigateFallbackDenylist: [/^\/__\//],
-    // A new version waits until the person chooses to reload (see src/sw-bridge.ts).
+    // A new version waits until the person chooses to reload: the generated worker then
+    // listens for {type: 'SKIP_WAITING'} (see src/sw-bridge.ts). Never forced mid-call.
     skipWaiting: false,
     clientsClaim: true,
     cleanupOutdatedCaches: true,
@@ -84,8 +92,10 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
     mode: 'production',
     runtimeCaching: [
       {
-        // The Firebase web config, so the installed app can start without a network.
-        urlPattern: ({ url }) => url.pathname === '/__/firebase/init.json',
+        // The Firebase web config (served by Hosting) and the ICE servers: fresh when
+        // online (a deployment may change TURN servers without a new build), the last
+        // copy when not, so the installed app starts and can say it is offline.
+        urlPattern: ({ url, sameOrigin }) => sameOrigin && (url.pathname === '/__/firebase/init.json' || url.pathname === '/ice-servers.json'),
         handler: 'NetworkFirst',
         options: { cacheName: 'duet-config', networkTimeoutSeconds: 3 },
       },

@@ -7,8 +7,9 @@ import { captureMedia, describeMediaError, stopStream } from './media/capture.ts
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { inviteLink, parseRoomName } from './rooms/names.ts';
 import { loadRtcConfig } from './config.ts';
-import { registerServiceWorker } from './sw-bridge.ts';
+import { applyUpdate, registerServiceWorker, serverReachable, whenBackOnline } from './sw-bridge.ts';
 import type { AppState } from './ui/state.ts';
+import { attachPip } from './ui/pip.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
 
@@ -53,7 +54,7 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
       ?.writeText(invite())
       .then(() => view.flash(text.copied))
       .catch(() => {}),
-  reloadForUpdate: () => location.reload(),
+  reloadForUpdate: () => applyUpdate(),
 });
 
 function render(next: AppState): void {
@@ -92,7 +93,8 @@ async function start(): Promise<void> {
   view.showLocal(stream);
   void updateFlipButton();
   const fromLink = new URLSearchParams(location.search).get('room');
-  if (fromLink !== null) void join(fromLink);
+  if (await isOffline()) goOffline(fromLink ?? undefined);
+  else if (fromLink !== null) void join(fromLink);
   else render({ screen: 'naming' });
 }
 
@@ -103,6 +105,7 @@ async function join(input: string): Promise<void> {
     render({ screen: 'naming', notice: { kind: 'alert', text: name.message }, value: input });
     return;
   }
+  if (await isOffline()) return goOffline(input);
   room = name.display;
   render({ screen: 'joining', room });
   let api: RoomBackend;
@@ -110,6 +113,7 @@ async function join(input: string): Promise<void> {
     api = await connect();
   } catch (error) {
     reportError(error, 'connecting to the call service');
+    if (!(await serverReachable())) return goOffline(input);
     render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
     return;
   }
@@ -134,6 +138,7 @@ async function join(input: string): Promise<void> {
   } catch (error) {
     call = null;
     reportError(error, 'joining the room');
+    if (!(await serverReachable())) return goOffline(input);
     render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
     return;
   }
@@ -196,5 +201,27 @@ async function flipCamera(): Promise<void> {
 // Back online: don't wait for the next scheduled ICE restart.
 window.addEventListener('online', () => call?.restartIce());
 
+// Offline: a call needs the network. Say so, and carry on by itself when it is back.
+/** navigator.onLine is only a hint (see serverReachable): when it says offline, ask the server. */
+async function isOffline(): Promise<boolean> {
+  return navigator.onLine === false && !(await serverReachable());
+}
+let stopWaitingForNetwork = (): void => {};
+function goOffline(roomName?: string): void {
+  render({ screen: 'offline', room: roomName });
+  stopWaitingForNetwork();
+  stopWaitingForNetwork = whenBackOnline(() => {
+    if (state.screen !== 'offline') return;
+    if (state.room !== undefined) void join(state.room);
+    else render({ screen: 'naming' });
+  });
+}
+window.addEventListener('offline', () => {
+  void isOffline().then((off) => {
+    if (off && state.screen === 'naming') goOffline();
+  });
+});
+
+attachPip(view.localVideo, () => state.screen === 'call');
 registerServiceWorker({ onUpdateReady: () => view.showUpdate(true) });
 void start();

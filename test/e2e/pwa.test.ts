@@ -2,8 +2,8 @@
 // sends the security and caching headers, a whole call runs under the
 // Content-Security-Policy, the installed shell starts offline and carries on when
 // the network returns, and a new version is offered but never forced.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,13 +13,14 @@ import {
   BASE_URL,
   CHROMIUM,
   alertText,
+  bothFlowing,
   browserSuiteBlocker,
   expectRemoteVideoFlowing,
   joinRoom,
-  launchChromium,
   newPerson,
   openApp,
   screenshot,
+  sharedBrowser,
   uniqueRoom,
   waitForState,
 } from './support.ts';
@@ -86,13 +87,7 @@ async function startHostingProxy(): Promise<{ origin: string; deploy(path: strin
 }
 
 describe.skipIf(blocker)('Duet as an installed app', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   it('Hosting sends the Content-Security-Policy, Permissions-Policy and a caching rule for each kind of file', async () => {
     const headers = async (path: string) => (await fetch(new URL(path, BASE_URL))).headers;
@@ -149,7 +144,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
   });
 
   it("the manifest's icons and the page's touch icons load and have their declared pixel sizes", async () => {
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     await openApp(page);
     const icons = await page.evaluate(async () => {
       const manifest = (await (await fetch('/manifest.webmanifest')).json()) as { icons: { src: string; sizes: string; type: string; purpose?: string }[] };
@@ -181,8 +176,8 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
 
   it('a whole call runs under the Content-Security-Policy with nothing blocked, and no Firestore or Auth traffic is cached', async () => {
     const room = uniqueRoom('csp');
-    const ana = await newPerson(browser);
-    const ben = await newPerson(browser, { viewport: { width: 1280, height: 800 } });
+    const ana = await newPerson(browser());
+    const ben = await newPerson(browser(), { viewport: { width: 1280, height: 800 } });
     const anaViolations = await watchPolicyViolations(ana.context, ana.page);
     const benViolations = await watchPolicyViolations(ben.context, ben.page);
 
@@ -195,10 +190,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
     await waitForState(ana.page, /call:waiting/);
     await openApp(ben.page);
     await joinRoom(ben.page, room);
-    await waitForState(ana.page, /call:connected/);
-    await waitForState(ben.page, /call:connected/);
-    await expectRemoteVideoFlowing(ana.page);
-    await expectRemoteVideoFlowing(ben.page);
+    await bothFlowing(ana.page, ben.page);
     await ana.page.getByRole('button', { name: 'Leave' }).click();
     await waitForState(ana.page, /naming/);
 
@@ -217,7 +209,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
 
   it('opened offline, the installed app starts from its precache, says a call needs a connection, and joins by itself when the network is back', async () => {
     const room = uniqueRoom('offline');
-    const { context, page } = await newPerson(browser);
+    const { context, page } = await newPerson(browser());
     await openApp(page);
     await waitForState(page, /naming/);
     await waitForServiceWorker(page);
@@ -241,8 +233,8 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
   it('a new version is offered during a call, never forced, and takes over only when the person presses Reload', async () => {
     const room = uniqueRoom('update');
     const hosting = await startHostingProxy();
-    const ana = await newPerson(browser);
-    const ben = await newPerson(browser, { viewport: { width: 1280, height: 800 } });
+    const ana = await newPerson(browser());
+    const ben = await newPerson(browser(), { viewport: { width: 1280, height: 800 } });
     try {
       await ana.page.goto(`${hosting.origin}/`);
       await waitForState(ana.page, /naming/);
@@ -251,8 +243,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
       await waitForState(ana.page, /call:waiting/);
       await openApp(ben.page);
       await joinRoom(ben.page, room);
-      await waitForState(ana.page, /call:connected/);
-      await waitForState(ben.page, /call:connected/);
+      await bothFlowing(ana.page, ben.page);
 
       // A new deployment: the service worker that a rebuild with a changed index.html
       // produces (the same worker with a new precache revision for the page).
@@ -293,9 +284,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
       expect(await ana.page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.waiting ?? null))).toBeNull();
       expect(await ana.page.getByText('A new version of Duet is ready.').isVisible()).toBe(false);
       // The reloaded page is back in the same room (the address keeps ?room=).
-      await waitForState(ana.page, /call:connected/, 30_000);
-      await waitForState(ben.page, /call:connected/, 30_000);
-      await expectRemoteVideoFlowing(ana.page);
+      await bothFlowing(ana.page, ben.page);
     } finally {
       await Promise.all([ana.context.close(), ben.context.close()]);
       await hosting.close();
