@@ -181,20 +181,26 @@ let facing: 'user' | 'environment' = 'user';
 async function flipCamera(): Promise<void> {
   if (!stream) return;
   const old = stream.getVideoTracks()[0];
-  facing = facing === 'user' ? 'environment' : 'user';
+  const wanted: typeof facing = facing === 'user' ? 'environment' : 'user';
   // Phones can rarely open two cameras at once: release the current one first.
   old?.stop();
-  try {
-    const fresh = await captureMedia(navigator, { facingMode: facing });
-    const track = fresh.getVideoTracks()[0]!;
-    fresh.getAudioTracks().forEach((t) => t.stop());
-    if (old) stream.removeTrack(old);
-    stream.addTrack(track);
-    await call?.replaceVideoTrack(track);
-    view.showLocal(stream);
-    view.localVideo.classList.toggle('mirrored', facing === 'user');
-  } catch (error) {
-    reportError(error, 'switching camera');
+  // If the other camera can't be opened, go back to the one we had rather than
+  // leave the other person looking at a frozen picture.
+  for (const next of [wanted, facing] as const) {
+    try {
+      const fresh = await captureMedia(navigator, { facingMode: next });
+      const track = fresh.getVideoTracks()[0]!;
+      fresh.getAudioTracks().forEach((t) => t.stop());
+      if (old) stream.removeTrack(old);
+      stream.addTrack(track);
+      await call?.replaceVideoTrack(track);
+      view.showLocal(stream);
+      view.localVideo.classList.toggle('mirrored', next === 'user');
+      facing = next;
+      return;
+    } catch (error) {
+      reportError(error, `switching to the ${next === 'user' ? 'front' : 'back'} camera`);
+    }
   }
 }
 
