@@ -1,0 +1,212 @@
+// npm run bench: call setup time, Firestore cost and load size, measured (issue 6).
+// Method and latest figures: docs/PERFORMANCE.md.
+//
+//   1. builds the app twice, outside dist/ (which the tests use):
+//      node_modules/.cache/duet/bench-dist  bench build (Firestore read/write counters), served
+//      node_modules/.cache/duet/size-dist   the same build as `npm run build`, for the byte counts
+//   2. starts the emulators (Auth, Firestore, Hosting serving bench-dist through a temporary copy
+//      of firebase.json) around scripts/bench/run.mjs, which drives headless Chromium; as root
+//      inside a loopback-only network namespace (like scripts/test.mjs), which also keeps its
+//      ports apart from anyone else's emulators;
+//   3. prints the table and writes bench/results.json.
+//
+// Options: --calls N (30) --rejoins N (10) --floor N (30) --talk SECONDS (60) --load-runs N (5)
+//          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
+//          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
+//          --report       print the table again from bench/results.json (no run; after a change
+//                         to the summary code, or to read the last results)
+//          --ref GIT-REF  measure that commit (src/, public/, rules, build script) instead of the
+//                         working tree, e.g. while work in progress leaves the tree unbuildable.
+//                         It is exported to a temporary folder; the bench scripts stay these.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { emulatorEnv } from './firestore-emulator.mjs';
+import { measureBuild } from './bench/sizes.mjs';
+import { summarize, table } from './bench/report.mjs';
+import { percentile, round } from './bench/stats.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cache = join(root, 'node_modules', '.cache', 'duet');
+const benchDist = join(cache, 'bench-dist');
+const sizeDist = join(cache, 'size-dist');
+const config = join(cache, 'bench-firebase.json');
+const rawPath = join(cache, 'bench-raw.json');
+const resultsPath = join(root, 'bench', 'results.json');
+
+const { values: args } = parseArgs({
+  options: {
+    calls: { type: 'string' },
+    rejoins: { type: 'string' },
+    floor: { type: 'string' },
+    talk: { type: 'string' },
+    'load-runs': { type: 'string' },
+    'more-candidates': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    ref: { type: 'string' },
+    report: { type: 'boolean', default: false },
+  },
+});
+
+if (args.report) {
+  const last = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  const again = summarize(last.raw, {
+    sizes: last.load.sizes,
+    budgets: last.load.budgets,
+    heartbeatMs: last.cost.presenceFromConstants.heartbeatMs,
+    presenceTimeoutMs: last.cost.presenceFromConstants.presenceTimeoutMs,
+  });
+  writeFileSync(resultsPath, JSON.stringify({ meta: last.meta, ...again, raw: last.raw }, null, 2) + '\n');
+  console.log(table(again, last.meta));
+  process.exit(0);
+}
+const quick = args.quick;
+const int = (v, fallback) => (v === undefined ? fallback : Number.parseInt(v, 10));
+const options = {
+  warmup: 1,
+  calls: int(args.calls, quick ? 4 : 30),
+  rejoins: int(args.rejoins, quick ? 2 : 10),
+  floor: int(args.floor, quick ? 4 : 30),
+  talkMs: int(args.talk, quick ? 10 : 60) * 1000,
+  loadRuns: int(args['load-runs'], quick ? 1 : 5),
+  moreCandidates: int(args['more-candidates'], quick ? 1 : 3),
+  unthrottledLoadRuns: quick ? 1 : 3,
+};
+options.rejoins = Math.min(options.rejoins, options.calls);
+
+const started = performance.now();
+const loadAtStart = loadavg()[0];
+mkdirSync(cache, { recursive: true });
+const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+
+// What to measure: the working tree, or one commit exported to a temporary folder (outside
+// node_modules, so the node_modules link inside it makes no cycle).
+let source = root;
+let refCommit = null;
+if (args.ref) {
+  const commit = git('rev-parse', '--verify', `${args.ref}^{commit}`);
+  if (!commit) throw new Error(`--ref ${args.ref}: not a commit`);
+  refCommit = commit.slice(0, 7);
+  source = mkdtempSync(join(tmpdir(), 'duet-bench-src-'));
+  const r = spawnSync('sh', ['-c', `git archive ${commit} | tar -x -C '${source}'`], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`could not export ${args.ref}`);
+  symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'));
+  process.on('exit', () => rmSync(source, { recursive: true, force: true }));
+  console.log(`› measuring ${args.ref} (${commit.slice(0, 7)}), exported to ${source}`);
+}
+const { build } = await import(pathToFileURL(join(source, 'scripts', 'build.mjs')).href);
+
+console.log('› build (bench build to serve, plain build to weigh)');
+const [, sizeBuild] = await Promise.all([
+  build({ bench: true, outdir: benchDist, quiet: true }),
+  build({ outdir: sizeDist, quiet: true }),
+]);
+const sizes = measureBuild({ root: source, outdir: sizeDist });
+
+// The project's firebase.json with Hosting pointed at the bench build. Paths in it are
+// relative to the config file's folder, so the rules and indexes become absolute.
+const firebaseJson = JSON.parse(readFileSync(join(source, 'firebase.json'), 'utf8'));
+if (firebaseJson.firestore?.rules) firebaseJson.firestore.rules = join(source, firebaseJson.firestore.rules);
+if (firebaseJson.firestore?.indexes) firebaseJson.firestore.indexes = join(source, firebaseJson.firestore.indexes);
+firebaseJson.hosting = { ...firebaseJson.hosting, public: relative(cache, benchDist) };
+writeFileSync(config, JSON.stringify(firebaseJson, null, 2));
+rmSync(rawPath, { force: true });
+
+const quote = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+const firebase = join(root, 'node_modules', '.bin', 'firebase');
+const inner = `node ${quote(join(root, 'scripts', 'bench', 'run.mjs'))}`;
+const exec = [quote(firebase), 'emulators:exec', '--config', quote(config), '--project', 'demo-duet', '--only', 'auth,firestore,hosting', quote(inner)].join(' ');
+const canIsolate = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && !process.env.DUET_NO_NETNS;
+const env = {
+  ...emulatorEnv(),
+  NO_UPDATE_NOTIFIER: '1',
+  DUET_BENCH_OPTIONS: JSON.stringify(options),
+  DUET_BENCH_RAW: rawPath,
+  DUET_BENCH_NETNS: canIsolate ? '1' : '',
+};
+console.log(`› emulators + browsers${canIsolate ? ' (in a loopback-only network namespace)' : ''}: ${JSON.stringify(options)}`);
+// Run from the cache folder: the emulators write their debug logs into the working directory.
+const child = canIsolate
+  ? spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${exec}`], { cwd: cache, env, stdio: ['ignore', 'pipe', 'inherit'] })
+  : spawn('sh', ['-c', exec], { cwd: cache, env, stdio: ['ignore', 'pipe', 'inherit'] });
+// Show the bench's own progress as it happens; keep the emulators' request log for failures only.
+const tail = [];
+for await (const line of createInterface({ input: child.stdout })) {
+  if (line.startsWith('[bench') || line.includes('[page')) console.log(line);
+  tail.push(line);
+  if (tail.length > 60) tail.shift();
+}
+const status = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code))));
+if (status !== 0) console.error(`bench: the run failed (exit ${status}); the emulators' last output:\n${tail.join('\n')}`);
+if (!existsSync(rawPath)) process.exit(status || 1);
+const raw = JSON.parse(readFileSync(rawPath, 'utf8'));
+
+// --------------------------------------------------------------- what was measured, where
+const backendTs = readFileSync(join(source, 'src', 'call', 'backend.ts'), 'utf8');
+const constant = (name) => {
+  const m = backendTs.match(new RegExp(`export const ${name}\\s*=\\s*([\\d_]+)`));
+  if (!m) throw new Error(`src/call/backend.ts has no ${name}`);
+  return Number(m[1].replaceAll('_', ''));
+};
+const budgets = JSON.parse(readFileSync(join(root, 'budgets.json'), 'utf8'));
+const summary = summarize(raw, {
+  sizes,
+  budgets: { prePromptJsGzip: budgets.prePromptJsGzip.bytes, totalJsGzip: budgets.totalJsGzip.bytes },
+  heartbeatMs: constant('HEARTBEAT_MS'),
+  presenceTimeoutMs: constant('PRESENCE_TIMEOUT_MS'),
+});
+
+const loads = [loadAtStart, ...(raw.loadavg ?? []), loadavg()[0]];
+const meta = {
+  date: raw.startedAt,
+  durationS: Math.round((performance.now() - started) / 1000),
+  options,
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model?.trim() ?? 'unknown',
+    // Other work on the machine slows every figure here; it is recorded, not controlled.
+    loadDuringRun: { p50: round(percentile(loads, 50), 1), max: round(Math.max(...loads), 1) },
+    networkNamespace: canIsolate,
+  },
+  chromium: raw.chromium,
+  node: process.version,
+  versions: {
+    firebase: JSON.parse(readFileSync(join(root, 'node_modules', 'firebase', 'package.json'), 'utf8')).version,
+    firebaseTools: JSON.parse(readFileSync(join(root, 'node_modules', 'firebase-tools', 'package.json'), 'utf8')).version,
+  },
+  source: args.ref
+    ? { ref: args.ref, commit: refCommit, dirty: false, fingerprint: fingerprint(join(source, 'src'), source) }
+    : {
+        ref: 'working tree',
+        commit: git('rev-parse', '--short', 'HEAD'),
+        dirty: git('status', '--porcelain', '--', 'src', 'public', 'firestore.rules', 'firebase.json', 'scripts/build.mjs') !== '',
+        fingerprint: fingerprint(join(root, 'src'), root),
+      },
+  built: { mainJs: sizeBuild.mainJs, precache: sizeBuild.precache },
+};
+
+const results = { meta, ...summary, raw };
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+console.log(table(summary, meta));
+console.log(`wrote ${relative(root, resultsPath)} in ${meta.durationS} s`);
+if (status !== 0) process.exit(status);
+
+/** A short hash of every file under `dir`: which source the figures belong to. */
+function fingerprint(dir, base) {
+  const hash = createHash('sha256');
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else hash.update(relative(base, p)).update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 10);
+}

@@ -1,0 +1,329 @@
+// Turns the raw samples of scripts/bench/run.mjs into the summary (bench/results.json)
+// and the table printed at the end of `npm run bench`.
+import { percentile, round, summary } from './stats.mjs';
+
+export const TARGETS = {
+  setupP50Ms: 220,
+  setupP95Ms: 400,
+  setupFailures: 0,
+  setupWrites: 6,
+  talkWritesPerMinute: 2,
+  prePromptJsGzip: 30_000,
+};
+
+const ok = (r) => r.ok;
+const sub = (a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : null);
+const rounded = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
+
+export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs }) {
+  const calls = raw.calls;
+  const good = calls.filter(ok);
+  const both = good.map((c) => Math.max(c.ana.firstFrame, c.ben.firstFrame));
+  const setup = {
+    calls: calls.length,
+    failures: calls.length - good.length,
+    failureReasons: calls.filter((c) => !ok(c)).map((c) => c.failure),
+    ana: rounded(summary(good.map((c) => c.ana.firstFrame))),
+    ben: rounded(summary(good.map((c) => c.ben.firstFrame))),
+    both: rounded(summary(both)),
+    // Milestones (ms after Ben's click), p50 over the calls that connected.
+    timeline: {
+      benJoined: rounded(summary(good.map((c) => c.ben.created))),
+      benAnswerReady: rounded(summary(good.map((c) => c.ben.localAnswer))),
+      anaAppliedAnswer: rounded(summary(good.map((c) => c.ana.remoteAnswer))),
+      answerTransit: rounded(summary(good.map((c) => sub(c.ana.remoteAnswer, c.ben.localAnswer)))),
+      benConnected: rounded(summary(good.map((c) => c.ben.connected))),
+      anaConnected: rounded(summary(good.map((c) => c.ana.connected))),
+      benTxGetDone: rounded(summary(good.map((c) => c.ben.requests?.txGet?.end))),
+      benTxCommitDone: rounded(summary(good.map((c) => c.ben.requests?.txCommit?.end))),
+      benWriteStreamOpenStart: rounded(summary(good.map((c) => c.ben.requests?.writeStreamOpen?.start))),
+      benWriteStreamOpenDone: rounded(summary(good.map((c) => c.ben.requests?.writeStreamOpen?.end))),
+      benFirstWriteStart: rounded(summary(good.map((c) => c.ben.requests?.firstStreamWrite?.start))),
+      benFirstWriteAcked: rounded(summary(good.map((c) => c.ben.requests?.firstStreamWrite?.end))),
+      // Per call, then p50: spans of single requests and of the answer's trip out.
+      benTxGetSpan: rounded(summary(good.map((c) => sub(c.ben.requests?.txGet?.end, c.ben.requests?.txGet?.start)))),
+      benTxCommitSpan: rounded(summary(good.map((c) => sub(c.ben.requests?.txCommit?.end, c.ben.requests?.txCommit?.start)))),
+      benStreamOpenToFirstWrite: rounded(summary(good.map((c) => sub(c.ben.requests?.firstStreamWrite?.start, c.ben.requests?.writeStreamOpen?.start)))),
+      benAnswerReadyToSent: rounded(summary(good.map((c) => sub(c.ben.requests?.firstStreamWrite?.start, c.ben.localAnswer)))),
+      benSentToAnaApplied: rounded(summary(good.map((c) => sub(c.ana.remoteAnswer, c.ben.requests?.firstStreamWrite?.start)))),
+      // When Ben applied Ana's offer a second time, relative to his connection (negative: before it).
+      benSecondOfferVsConnected: rounded(summary(good.map((c) => sub(c.ben.secondRemoteOffer, c.ben.connected)))),
+      connectedToFrameAna: rounded(summary(good.map((c) => sub(c.ana.firstFrame, c.ana.connected)))),
+      connectedToFrameBen: rounded(summary(good.map((c) => sub(c.ben.firstFrame, c.ben.connected)))),
+    },
+    benRenegotiated: good.filter((c) => c.ben.remoteOffers > 1 || c.ben.localAnswers > 1).length,
+    usedPreOffer: good.filter((c) => c.ben.remoteOffer !== null && c.ben.localAnswer !== null).length,
+    peerConnections: { ana: summary(good.map((c) => c.ana.pcs)), ben: summary(good.map((c) => c.ben.pcs)) },
+    candidates: {
+      ana: summary(good.map((c) => c.ana.localCandidates)),
+      ben: summary(good.map((c) => c.ben.localCandidates)),
+    },
+    firestore: {
+      // create + pre-offer + join + connect, both pages, client counters
+      writes: summary(good.map((c) => c.firestore.client.writes)),
+      reads: summary(good.map((c) => c.firestore.client.reads)),
+      writesAfterJoin: summary(good.map((c) => c.firestore.afterJoin.writes)),
+      readsAfterJoin: summary(good.map((c) => c.firestore.afterJoin.reads)),
+      wireWrites: summary(good.map((c) => c.firestore.wire.writes)),
+      clientMatchesWire: good.filter((c) => c.firestore.client.writes === c.firestore.wire.writes).length,
+      outboxesWrittenOnce: good.filter((c) => c.firestore.emulator.outboxes.every((o) => o.writtenOnce)).length,
+      // Ana's outbox holding an offer again: her pre-offer, re-sent after Ben answered it.
+      offerResent: good.filter((c) => c.firestore.emulator.outboxes.some((o) => o.description === 'offer')).length,
+      // Ben's outbox (the answer) overwritten after its first write (createTime != updateTime).
+      answerRewritten: good.filter((c) => c.firestore.emulator.outboxes.some((o) => o.description === 'answer' && !o.writtenOnce)).length,
+      outboxes: summary(good.map((c) => c.firestore.emulator.outboxes.length)),
+      byCandidates: groupWritesByCandidates(good),
+    },
+    benSignedInBeforeJoin: calls.filter((c) => c.benSignedInBeforeJoin).length,
+    withoutPreOffer: calls.filter((c) => c.preOffer === false).length,
+    notes: calls.filter((c) => c.note).map((c) => c.note),
+    // Wall-clock time the bench spends per call, by step (p50, ms).
+    benchTimePerCall: Object.fromEntries(
+      ['open, Ana joins, pre-offer', 'click to frames', 'count', 'close'].map((k) => [k, round(percentile(calls.map((c) => c.spent?.[k]), 50))]),
+    ),
+  };
+
+  const rj = raw.rejoins;
+  const rjGood = rj.filter(ok);
+  const rejoin = {
+    samples: rj.length,
+    failures: rj.length - rjGood.length,
+    failureReasons: rj.filter((r) => !ok(r)).map((r) => r.failure),
+    reloadedSide: rounded(summary(rjGood.map((r) => r.reloadedSide))),
+    otherSide: rounded(summary(rjGood.map((r) => r.otherSide))),
+    both: rounded(summary(rjGood.map((r) => Math.max(r.reloadedSide, r.otherSide)))),
+  };
+
+  const fl = raw.floor;
+  const flGood = fl.filter(ok);
+  const floor = {
+    calls: fl.length,
+    failures: fl.length - flGood.length,
+    offerer: rounded(summary(flGood.map((r) => r.offerer))),
+    answerer: rounded(summary(flGood.map((r) => r.answerer))),
+    both: rounded(summary(flGood.map((r) => Math.max(r.offerer, r.answerer)))),
+  };
+
+  const mc = (raw.moreCandidates?.calls ?? []).filter(ok);
+  setup.moreCandidates = {
+    interfaces: raw.moreCandidates?.interfaces ?? 0,
+    calls: raw.moreCandidates?.calls.length ?? 0,
+    failures: (raw.moreCandidates?.calls.length ?? 0) - mc.length,
+    candidates: summary(mc.map((c) => c.ana.localCandidates + c.ben.localCandidates)),
+    writes: summary(mc.map((c) => c.firestore.client.writes)),
+    ana: rounded(summary(mc.map((c) => c.ana.firstFrame))),
+    ben: rounded(summary(mc.map((c) => c.ben.firstFrame))),
+  };
+
+  // What signaling adds to the floor, side by side (p50 and p95 differences).
+  setup.overFloor = {
+    p50: sub(setup.both.p50, floor.both.p50),
+    p95: sub(setup.both.p95, floor.both.p95),
+  };
+
+  const cost = summarizeCost(raw.complete, heartbeatMs, presenceTimeoutMs);
+
+  const throttled = raw.load.filter((r) => r.throttled && r.ok);
+  const unthrottled = raw.load.filter((r) => !r.throttled && r.ok);
+  const med = (rs, key) => round(percentile(rs.map((r) => r[key]), 50));
+  const load = {
+    sizes,
+    budgets,
+    throttled: {
+      runs: throttled.length,
+      prompt: med(throttled, 'prompt'),
+      promptRuns: throttled.map((r) => round(r.prompt)),
+      fcp: med(throttled, 'fcp'),
+      transferBeforePrompt: med(throttled, 'transferBeforePrompt'),
+      requestsBeforePrompt: med(throttled, 'requestsBeforePrompt'),
+      firebaseLoaded: med(throttled, 'firebaseLoaded'),
+      readyToJoin: med(throttled, 'readyToJoin'),
+    },
+    unthrottled: {
+      runs: unthrottled.length,
+      prompt: med(unthrottled, 'prompt'),
+      readyToJoin: med(unthrottled, 'readyToJoin'),
+    },
+  };
+
+  const setupWrites = cost?.setupWrites ?? setup.firestore.writes.max;
+  const targets = [
+    target('setup p50, each side (ms)', `≤ ${TARGETS.setupP50Ms}`, Math.max(setup.ana.p50 ?? Infinity, setup.ben.p50 ?? Infinity), (v) => v <= TARGETS.setupP50Ms),
+    target('setup p95, each side (ms)', `≤ ${TARGETS.setupP95Ms}`, Math.max(setup.ana.p95 ?? Infinity, setup.ben.p95 ?? Infinity), (v) => v <= TARGETS.setupP95Ms),
+    target(`failed calls (of ${setup.calls})`, `${TARGETS.setupFailures}`, setup.failures, (v) => v <= TARGETS.setupFailures),
+    target('writes to set up a call (max)', `≤ ${TARGETS.setupWrites}`, Math.max(setupWrites ?? Infinity, setup.firestore.writes.max ?? Infinity), (v) => v <= TARGETS.setupWrites),
+    // A talk shorter than one heartbeat interval sees no heartbeat: judge by the constants then.
+    cost?.talk && cost.talk.talkedMs >= heartbeatMs
+      ? target('writes per minute while talking', `≤ ${TARGETS.talkWritesPerMinute}`, cost.talk.writesPerMinute, (v) => v <= TARGETS.talkWritesPerMinute)
+      : target('writes/min talking (from HEARTBEAT_MS; talk shortened)', `≤ ${TARGETS.talkWritesPerMinute}`, cost?.presenceFromConstants.writesPerMinute ?? null, (v) => v <= TARGETS.talkWritesPerMinute),
+    target('pre-prompt JS, gzip (bytes)', `≤ ${TARGETS.prePromptJsGzip}`, sizes.prePrompt.js.gzip, (v) => v <= TARGETS.prePromptJsGzip),
+  ];
+  return { setup, rejoin, floor, cost, load, targets };
+}
+
+function target(name, goal, measured, pass) {
+  return { name, target: goal, measured, met: measured !== null && measured !== undefined && Number.isFinite(measured) ? pass(measured) : false };
+}
+
+/** Setup writes grouped by how many ICE candidates the two sides gathered: flat if batching works. */
+function groupWritesByCandidates(calls) {
+  const groups = new Map();
+  for (const c of calls) {
+    const n = (c.ana.localCandidates ?? 0) + (c.ben.localCandidates ?? 0);
+    const g = groups.get(n) ?? [];
+    g.push(c.firestore.client.writes);
+    groups.set(n, g);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([candidates, writes]) => ({ candidates, calls: writes.length, writesMin: Math.min(...writes), writesMax: Math.max(...writes) }));
+}
+
+function summarizeCost(complete, heartbeatMs, presenceTimeoutMs) {
+  if (!complete) return null;
+  const phases = complete.phases.map((p, i) => {
+    const prev = complete.phases[i - 1];
+    const d = (get) => (prev ? get(p) - get(prev) : get(p));
+    return {
+      label: p.label,
+      writes: d((x) => x.client.writes),
+      reads: d((x) => x.client.reads),
+      wireWrites: d((x) => x.wire.writes),
+      total: { writes: p.client.writes, reads: p.client.reads, wireWrites: p.wire.writes },
+      emulator: p.emulator,
+      talkedMs: p.talkedMs,
+    };
+  });
+  const find = (re) => phases.find((p) => re.test(p.label));
+  const talk = find(/^talking/);
+  const joined = find(/^Ben joined/);
+  const last = phases[phases.length - 1];
+  const heartbeatsPerMinute = 2 * (60_000 / heartbeatMs);
+  return {
+    ok: complete.ok,
+    failure: complete.failure ?? null,
+    phases,
+    setupWrites: joined ? joined.total.writes : null,
+    setupReads: joined ? joined.total.reads : null,
+    talk: talk
+      ? {
+          talkedMs: talk.talkedMs,
+          writes: talk.writes,
+          reads: talk.reads,
+          writesPerMinute: round((talk.writes * 60_000) / talk.talkedMs, 2),
+          readsPerMinute: round((talk.reads * 60_000) / talk.talkedMs, 2),
+        }
+      : null,
+    // From the constants in src/call/backend.ts: each of the two refreshes its seat every HEARTBEAT_MS.
+    presenceFromConstants: { heartbeatMs, presenceTimeoutMs, writesPerMinute: heartbeatsPerMinute },
+    total: last ? last.total : null,
+    leftBehind: last ? last.emulator : null,
+  };
+}
+
+// ------------------------------------------------------------------ the printed table
+
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+const ms = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
+const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
+
+export function table(summary, meta) {
+  const { setup, rejoin, floor, cost, load, targets } = summary;
+  const out = [];
+  const row = (label, s, n = '', fail = '') =>
+    out.push(`  ${pad(label, 44)}${lpad(n, 4)}${lpad(fail, 6)}${lpad(ms(s.p50), 7)}${lpad(ms(s.p95), 7)}${lpad(ms(s.max), 7)}`);
+  out.push('');
+  out.push(`Duet bench — ${meta.date}, ${meta.machine.cpus} × ${meta.machine.cpuModel}, load average ${meta.machine.loadDuringRun.p50} (max ${meta.machine.loadDuringRun.max}) during the run`);
+  out.push(`Chromium ${meta.chromium}, firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`);
+  out.push('');
+  out.push(`  ${pad('Call setup: Join click → first remote frame (ms)', 44)}${lpad('n', 4)}${lpad('fail', 6)}${lpad('p50', 7)}${lpad('p95', 7)}${lpad('max', 7)}`);
+  row('Duet: Ana (waiting, pre-offer published)', setup.ana, setup.calls, setup.failures);
+  row('Duet: Ben (pressed Join)', setup.ben);
+  row('Duet: both see each other', setup.both);
+  row('Floor (instant signaling): offerer', floor.offerer, floor.calls, floor.failures);
+  row('Floor: answerer', floor.answerer);
+  row('Floor: both', floor.both);
+  out.push(`  ${pad('Signaling over the floor (both see each other)', 44)}${lpad('', 10)}${lpad(ms(setup.overFloor.p50), 7)}${lpad(ms(setup.overFloor.p95), 7)}`);
+  out.push(`  ${pad('Rejoin: reload → first remote frame (ms)', 44)}`);
+  row('Reloaded page', rejoin.reloadedSide, rejoin.samples, rejoin.failures);
+  row('The other page', rejoin.otherSide);
+  const t = setup.timeline;
+  out.push('');
+  out.push(
+    `  Where setup time goes (p50, ms after Ben's click): Ben's join transaction done ${ms(t.benJoined.p50)}, his answer ready ${ms(t.benAnswerReady.p50)}, ` +
+      `Ana applies it ${ms(t.anaAppliedAnswer.p50)} (Firestore transit ${ms(t.answerTransit.p50)}), connected Ben ${ms(t.benConnected.p50)} / Ana ${ms(t.anaConnected.p50)}, ` +
+      `connected → first frame Ben ${ms(t.connectedToFrameBen.p50)} / Ana ${ms(t.connectedToFrameAna.p50)}`,
+  );
+  out.push(
+    `  Ben's requests (p50, ms after click): transaction get done ${ms(t.benTxGetDone.p50)}, commit done ${ms(t.benTxCommitDone.p50)}; ` +
+      `Write stream opened ${ms(t.benWriteStreamOpenStart.p50)}–${ms(t.benWriteStreamOpenDone.p50)}, first write sent ${ms(t.benFirstWriteStart.p50)}`,
+  );
+  out.push(
+    `  Per call (p50, ms): transaction get ${ms(t.benTxGetSpan.p50)}, commit ${ms(t.benTxCommitSpan.p50)}; Write stream open → first write ${ms(t.benStreamOpenToFirstWrite.p50)}; ` +
+      `answer ready → sent ${ms(t.benAnswerReadyToSent.p50)}, sent → Ana applied it ${ms(t.benSentToAnaApplied.p50)}` +
+      (t.benSecondOfferVsConnected.n ? `; Ben's second negotiation ${ms(t.benSecondOfferVsConnected.p50)} ms after his connection (min ${ms(t.benSecondOfferVsConnected.min)})` : ''),
+  );
+  out.push(
+    `  Pre-offer answered directly in ${setup.usedPreOffer} of ${setup.calls - setup.failures} calls; Ben negotiated the same connection twice in ${setup.benRenegotiated}; ` +
+      `ICE candidates gathered per side p50: Ana ${setup.candidates.ana.p50}, Ben ${setup.candidates.ben.p50}`,
+  );
+  if (setup.withoutPreOffer) out.push(`  ! in ${setup.withoutPreOffer} call(s) Ana's pre-offer was not in the room when Ben joined (fallback path measured): ${setup.notes.join('; ')}`);
+  if (setup.failureReasons.length) out.push(...setup.failureReasons.map((r) => `  ! failed call: ${r}`));
+  if (rejoin.failureReasons.length) out.push(...rejoin.failureReasons.map((r) => `  ! failed rejoin: ${r}`));
+
+  out.push('');
+  out.push('  Firestore per call (both people, counted by the app in bench builds; wire = write operations in the requests sent)');
+  const f = setup.firestore;
+  out.push(`    setup (create, pre-offer, join, connect), ${setup.calls - setup.failures} calls: writes p50 ${f.writes.p50} max ${f.writes.max} (wire p50 ${f.wireWrites.p50}, equal in ${f.clientMatchesWire}), reads p50 ${f.reads.p50} max ${f.reads.max}`);
+  out.push(`    writes by candidates gathered (both sides): ${f.byCandidates.map((g) => `${g.candidates} → ${g.writesMin === g.writesMax ? g.writesMin : `${g.writesMin}-${g.writesMax}`} (${g.calls} calls)`).join(', ')}`);
+  const mcs = setup.moreCandidates;
+  if (mcs.calls) {
+    out.push(
+      `    with ${mcs.interfaces} extra network interfaces (${mcs.calls} calls, ${mcs.failures} failed): candidates p50 ${mcs.candidates.p50} (vs ${(setup.candidates.ana.p50 ?? 0) + (setup.candidates.ben.p50 ?? 0)}), ` +
+        `writes p50 ${mcs.writes.p50} max ${mcs.writes.max}; setup p50 Ana ${ms(mcs.ana.p50)} / Ben ${ms(mcs.ben.p50)} ms`,
+    );
+  }
+  const n = setup.calls - setup.failures;
+  out.push(
+    `    emulator after setup: ${f.outboxes.p50} outbox documents per call; Ana's outbox holds her offer again in ${f.offerResent} of ${n} calls; ` +
+      `Ben's answer outbox was written more than once (updateTime ≠ createTime) in ${f.answerRewritten} of ${n}`,
+  );
+  if (cost) {
+    out.push(`    one complete call${cost.ok ? '' : ` (FAILED: ${cost.failure})`}:`);
+    for (const p of cost.phases) {
+      const e = p.emulator;
+      const held = e.room ? `room: ${e.room.seats} seat(s)${e.room.offer ? ', pre-offer' : ''}` : 'no room';
+      out.push(`      ${pad(p.label, 58)} +${lpad(p.writes, 2)} writes (wire +${lpad(p.wireWrites, 2)}), +${lpad(p.reads, 2)} reads   emulator: ${held}, ${e.outboxes.length} outbox(es)`);
+    }
+    if (cost.total) out.push(`      ${pad('total', 58)} ${lpad(cost.total.writes, 3)} writes (wire ${cost.total.wireWrites}), ${lpad(cost.total.reads, 3)} reads`);
+    if (cost.talk) {
+      out.push(
+        `    talking: ${cost.talk.writes} writes and ${cost.talk.reads} reads in ${(cost.talk.talkedMs / 1000).toFixed(0)} s = ${cost.talk.writesPerMinute} writes/min; ` +
+          `from the constants (HEARTBEAT_MS ${cost.presenceFromConstants.heartbeatMs}, two people): ${cost.presenceFromConstants.writesPerMinute} writes/min`,
+      );
+    }
+  }
+
+  out.push('');
+  const s = load.sizes;
+  out.push(`  ${pad('Load (bytes)', 44)}${lpad('min', 10)}${lpad('gzip', 10)}${lpad('brotli', 10)}`);
+  const size = (label, x) => out.push(`  ${pad(label, 44)}${lpad(x.raw, 10)}${lpad(x.gzip, 10)}${lpad(x.brotli, 10)}`);
+  size('Before the room prompt: JS', s.prePrompt.js);
+  size('Before the room prompt: CSS', s.prePrompt.css);
+  size('Before the room prompt: HTML', s.prePrompt.html);
+  size('Before the room prompt: all', s.prePrompt.all);
+  size('Total: JS', s.total.js);
+  size('Total: all', s.total.all);
+  out.push(`  Budgets (budgets.json, gzip): pre-prompt JS ${kB(s.prePrompt.js.gzip)} of ${kB(load.budgets.prePromptJsGzip)}, total JS ${kB(s.total.js.gzip)} of ${kB(load.budgets.totalJsGzip)}`);
+  const th = load.throttled;
+  out.push(
+    `  Time to the room prompt, throttled phone (CPU ×4, Slow 4G), median of ${th.runs}: ${ms(th.prompt)} ms (runs ${th.promptRuns.map(ms).join(', ')}); FCP ${ms(th.fcp)} ms; ` +
+      `${th.requestsBeforePrompt} requests, ${th.transferBeforePrompt} bytes on the wire before it; Firebase loaded ${ms(th.firebaseLoaded)} ms, signed in (Join won't wait) ${ms(th.readyToJoin)} ms`,
+  );
+  out.push(`  Unthrottled, median of ${load.unthrottled.runs}: prompt ${ms(load.unthrottled.prompt)} ms, signed in ${ms(load.unthrottled.readyToJoin)} ms`);
+
+  out.push('');
+  out.push('  Targets (issue 6)');
+  for (const tg of targets) out.push(`    ${tg.met ? 'met   ' : 'MISSED'} ${pad(tg.name, 40)} target ${pad(tg.target, 8)} measured ${tg.measured ?? '—'}`);
+  out.push('');
+  return out.join('\n');
+}
