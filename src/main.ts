@@ -17,7 +17,13 @@ import { View } from './ui/view.ts';
 // browser is still asking for the camera, but don't let the prompt wait for it.
 let backend: Promise<RoomBackend> | null = null;
 const connect = (): Promise<RoomBackend> => {
-  backend ??= import('./signaling/firestore.ts').then((m) => m.connectBackend());
+  // The config is fetched in parallel with the Firebase chunk, not after it.
+  const config = fetch('/__/firebase/init.json').then((r) => {
+    if (!r.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${r.status})`);
+    return r.json() as Promise<Record<string, string>>;
+  });
+  config.catch(() => {}); // reported through connectBackend
+  backend ??= import('./signaling/firestore.ts').then((m) => m.connectBackend(config));
   backend.catch(() => (backend = null)); // a later attempt starts afresh
   return backend;
 };

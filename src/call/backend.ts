@@ -52,7 +52,11 @@ export interface RoomBackend {
   watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe;
   /** Calls back with every outbox addressed to this user. */
   watchInbox(roomId: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void): Unsubscribe;
-  writeOutbox(roomId: string, box: Omit<Outbox, 'uid'>): Promise<void>;
+  /**
+   * `urgent`: someone is waiting on this very write (the answer that completes a call
+   * setup); send it on the quickest path even if it can't be queued offline.
+   */
+  writeOutbox(roomId: string, box: Omit<Outbox, 'uid'>, urgent?: boolean): Promise<void>;
   publishOffer(roomId: string, offer: PreOffer): Promise<void>;
   clearOffer(roomId: string): Promise<void>;
   /** Refreshes this user's seat; 'lost' when the seat is no longer theirs. */

@@ -70,6 +70,10 @@ interface Binding {
   appliedDescN: number;
   appliedCandidates: Set<string>;
   preOfferPublished: boolean;
+  /** How many of our candidates went out inside the pre-offer's SDP. */
+  publishedCandidates: number;
+  /** Outbox writes made for this binding. */
+  writes: number;
   everConnected: boolean;
   state: RTCPeerConnectionState;
   flushTimer: ReturnType<typeof setTimeout> | null;
@@ -307,7 +311,10 @@ export class Call {
   private answerPreOffer(offer: PreOffer): void {
     const peer = this.room?.seats.find((s) => s.uid === offer.uid);
     if (!peer || peer.session !== offer.session) return;
-    this.makeBinding({ offer: { type: 'offer', sdp: offer.sdp }, peer, peerPc: offer.pc });
+    const b = this.makeBinding({ offer: { type: 'offer', sdp: offer.sdp }, peer, peerPc: offer.pc });
+    // The pre-offer is their first description: their outbox repeats it, and answering it
+    // twice would cost a write and a renegotiation.
+    b.appliedDescN = 1;
   }
 
   private createPreOffer(): void {
@@ -323,6 +330,7 @@ export class Call {
           sdp: b.link.pc.localDescription.sdp,
         });
         b.preOfferPublished = true;
+        b.publishedCandidates = b.candidates.length;
         this.reconcile();
       })
       .catch((e) => this.options.fail(e, 'publishing the offer'));
@@ -346,6 +354,8 @@ export class Call {
       appliedDescN: 0,
       appliedCandidates: new Set(),
       preOfferPublished: false,
+      publishedCandidates: 0,
+      writes: 0,
       everConnected: false,
       state: 'new',
       flushTimer: null,
@@ -375,8 +385,9 @@ export class Call {
     b.peerUid = peer.uid;
     b.peerSession = peer.session;
     b.peerPc = peerPc;
-    // Candidates gathered after the pre-offer was published still need to reach them.
-    if (b.candidates.length) this.scheduleFlush(b);
+    // Candidates gathered after the pre-offer was published still need to reach them;
+    // the rest are in the SDP they already have.
+    if (b.candidates.length > b.publishedCandidates) this.scheduleFlush(b);
   }
 
   private onLocalMessage(b: Binding, m: SignalMessage): void {
@@ -403,6 +414,9 @@ export class Call {
     b.flushTimer = setTimeout(() => {
       b.flushTimer = null;
       if (this.binding !== b || !b.peerUid || !b.peerSession) return;
+      // The first write of a binding that answers is what the other person is waiting for.
+      const urgent = b.writes === 0 && b.description?.type === 'answer';
+      b.writes += 1;
       this.backend
         .writeOutbox(this.options.roomId, {
           session: this.session,
@@ -413,7 +427,7 @@ export class Call {
           descN: b.descN,
           description: b.description,
           candidates: b.candidates,
-        })
+        }, urgent)
         .catch((e) => this.options.fail(e, 'sending signaling'));
     }, OUTBOX_BATCH_MS);
   }
