@@ -11,6 +11,7 @@
 //   3. prints the table and writes bench/results.json.
 //
 // Options: --calls N (30) --rejoins N (10) --floor N (30) --talk SECONDS (60) --load-runs N (5)
+//          --cuts N (10) --cut-seconds S (10): network cuts, and time from restored to frames again
 //          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
 //          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
 //          --report       print the table again from bench/results.json (no run; after a change
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
   options: {
     calls: { type: 'string' },
     rejoins: { type: 'string' },
+    cuts: { type: 'string' },
+    'cut-seconds': { type: 'string' },
     floor: { type: 'string' },
     talk: { type: 'string' },
     'load-runs': { type: 'string' },
@@ -75,6 +78,9 @@ const options = {
   talkMs: int(args.talk, quick ? 10 : 60) * 1000,
   loadRuns: int(args['load-runs'], quick ? 1 : 5),
   moreCandidates: int(args['more-candidates'], quick ? 1 : 3),
+  // Network cuts (loopback down inside the bench's namespace), then time to frames again.
+  cuts: int(args.cuts, quick ? 2 : 10),
+  cutMs: int(args['cut-seconds'], 10) * 1000,
   unthrottledLoadRuns: quick ? 1 : 3,
 };
 options.rejoins = Math.min(options.rejoins, options.calls);

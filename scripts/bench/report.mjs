@@ -94,6 +94,18 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     both: rounded(summary(rjGood.map((r) => Math.max(r.reloadedSide, r.otherSide)))),
   };
 
+  const rc = raw.recoveries ?? [];
+  const rcGood = rc.filter(ok);
+  const recovery = {
+    samples: rc.length,
+    failures: rc.length - rcGood.length,
+    failureReasons: rc.filter((r) => !ok(r)).map((r) => r.failure),
+    cutMs: raw.options?.cutMs ?? null,
+    ana: rounded(summary(rcGood.map((r) => r.ana))),
+    ben: rounded(summary(rcGood.map((r) => r.ben))),
+    both: rounded(summary(rcGood.map((r) => Math.max(r.ana, r.ben)))),
+  };
+
   const fl = raw.floor;
   const flGood = fl.filter(ok);
   const floor = {
@@ -158,7 +170,7 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
       : target('writes/min talking (from HEARTBEAT_MS; talk shortened)', `≤ ${TARGETS.talkWritesPerMinute}`, cost?.presenceFromConstants.writesPerMinute ?? null, (v) => v <= TARGETS.talkWritesPerMinute),
     target('pre-prompt JS, gzip (bytes)', `≤ ${TARGETS.prePromptJsGzip}`, sizes.prePrompt.js.gzip, (v) => v <= TARGETS.prePromptJsGzip),
   ];
-  return { setup, rejoin, floor, cost, load, targets };
+  return { setup, rejoin, recovery, floor, cost, load, targets };
 }
 
 function target(name, goal, measured, pass) {
@@ -228,6 +240,7 @@ const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
 
 export function table(summary, meta) {
   const { setup, rejoin, floor, cost, load, targets } = summary;
+  const recovery = summary.recovery ?? { samples: 0, failureReasons: [] };
   const out = [];
   const row = (label, s, n = '', fail = '') =>
     out.push(`  ${pad(label, 44)}${lpad(n, 4)}${lpad(fail, 6)}${lpad(ms(s.p50), 7)}${lpad(ms(s.p95), 7)}${lpad(ms(s.max), 7)}`);
@@ -246,6 +259,12 @@ export function table(summary, meta) {
   out.push(`  ${pad('Rejoin: reload → first remote frame (ms)', 44)}`);
   row('Reloaded page', rejoin.reloadedSide, rejoin.samples, rejoin.failures);
   row('The other page', rejoin.otherSide);
+  if (recovery.samples) {
+    out.push(`  ${pad(`Network cut ${recovery.cutMs / 1000} s: restored → first remote frame (ms)`, 44)}`);
+    row('Ana', recovery.ana, recovery.samples, recovery.failures);
+    row('Ben', recovery.ben);
+    row('Both', recovery.both);
+  }
   const t = setup.timeline;
   out.push('');
   out.push(
@@ -269,6 +288,7 @@ export function table(summary, meta) {
   if (setup.withoutPreOffer) out.push(`  ! in ${setup.withoutPreOffer} call(s) Ana's pre-offer was not in the room when Ben joined (fallback path measured): ${setup.notes.join('; ')}`);
   if (setup.failureReasons.length) out.push(...setup.failureReasons.map((r) => `  ! failed call: ${r}`));
   if (rejoin.failureReasons.length) out.push(...rejoin.failureReasons.map((r) => `  ! failed rejoin: ${r}`));
+  if (recovery.failureReasons.length) out.push(...recovery.failureReasons.map((r) => `  ! failed recovery: ${r}`));
 
   out.push('');
   out.push('  Firestore per call (both people, counted by the app in bench builds; wire = write operations in the requests sent)');

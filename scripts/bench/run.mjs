@@ -6,6 +6,29 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { launch } from './browser.mjs';
+
+/**
+ * Ms from `t0` (absolute) until the page's remote video decodes a new frame (its
+ * decoded-frame count grows), or null after 60 s. Polled inside the page every 10 ms.
+ */
+function framesAgain(page, t0) {
+  return page.evaluate(
+    (t0) =>
+      new Promise((resolve) => {
+        const v = document.querySelector('[data-testid="remote-video"]');
+        const count = () => (v && v.videoWidth ? v.getVideoPlaybackQuality().totalVideoFrames : 0);
+        const base = count();
+        const poll = () => {
+          const now = performance.timeOrigin + performance.now();
+          if (count() > base) resolve(now - t0);
+          else if (now - t0 > 60_000) resolve(null);
+          else setTimeout(poll, 10);
+        };
+        poll();
+      }),
+    t0,
+  );
+}
 import { completeCall, rejoinAfterReload, setupCall } from './calls.mjs';
 import { floorCall } from './floor.mjs';
 import { promptLoad } from './load.mjs';
@@ -22,7 +45,7 @@ const load = [];
 const sampleLoad = setInterval(() => load.push(loadavg()[0]), 5_000);
 const fmt = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 
-const raw = { options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
+const raw = { recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
 const browser = await launch();
 raw.chromium = browser.version();
 log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
@@ -85,6 +108,47 @@ try {
       }
     } finally {
       ip('link', 'del', 'duetb0'); // takes its peer and the default route with it
+    }
+  }
+
+  // Calls survive drops (issue 4): cut the whole network (loopback down, which takes the
+  // emulators with it, as a phone in a tunnel loses everything), restore it, and time how long
+  // until each side presents a new remote frame. Only inside the bench's own namespace.
+  if (options.cuts > 0 && process.env.DUET_BENCH_NETNS === '1') {
+    const call = await setupCall(browser, { room: `bench-${runId}-cuts`, keepOpen: true });
+    if (!call.result.ok || !call.ana) log(`network cuts skipped: the call did not connect (${call.result.failure})`);
+    else {
+      const lo = (state) => spawnSync('ip', ['link', 'set', 'lo', state]);
+      try {
+        for (let i = 0; i < options.cuts; i++) {
+          if (raw.recoveries.length >= 2 && raw.recoveries.slice(-2).every((x) => !x.ok)) {
+            log(`two cuts in a row did not recover: skipping the other ${options.cuts - i}`);
+            break;
+          }
+          const r = { ok: false };
+          try {
+            lo('down');
+            await new Promise((res) => setTimeout(res, options.cutMs));
+            const t0 = await call.ana.page.evaluate(() => performance.timeOrigin + performance.now());
+            lo('up');
+            const [fa, fb] = await Promise.all([framesAgain(call.ana.page, t0), framesAgain(call.ben.page, t0)]);
+            r.ana = fa;
+            r.ben = fb;
+            r.ok = !!(fa && fb);
+            if (!r.ok) r.failure = `no frames within 60 s (ana ${fa ? 'ok' : 'frozen'}, ben ${fb ? 'ok' : 'frozen'})`;
+          } catch (e) {
+            r.failure = e.message.split('\n')[0];
+          } finally {
+            lo('up');
+          }
+          raw.recoveries.push(r);
+          log(`network cut ${i + 1}/${options.cuts} (${options.cutMs / 1000} s): ${r.ok ? `frames again after ${fmt(r.ana)} / ${fmt(r.ben)} ms` : `FAILED: ${r.failure}`}`);
+          await new Promise((res) => setTimeout(res, 3_000)); // let the call settle before the next cut
+        }
+      } finally {
+        lo('up');
+        await Promise.all([call.ana.context.close(), call.ben.context.close()]);
+      }
     }
   }
 
