@@ -7,7 +7,6 @@
 import * as esbuild from 'esbuild';
 import { generateSW } from 'workbox-build';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 
@@ -46,7 +45,6 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
       __EMULATORS__: JSON.stringify(emulators),
       __BENCH__: JSON.stringify(bench),
       __SW__: 'true',
-      __VERSION__: '"dev"',
     },
     logLevel: quiet ? 'error' : 'warning',
   });
@@ -136,4 +134,3 @@ function staticImports(metafile, entryUrl, outdir) {
   return [...seen].map((p) => '/' + relative(outdir, join(root, p)));
 }
 
-export const hash = (s) => createHash('sha256').update(s).digest('hex').slice(0, 8);

@@ -4,7 +4,5 @@
 declare const __EMULATORS__: { auth: number; firestore: number } | null;
 /** True in `npm run bench` builds: Firestore reads and writes are counted on globalThis.__duetMetrics. */
 declare const __BENCH__: boolean;
-/** The build's version (content hash of the bundle), shown in the about line. */
-declare const __VERSION__: string;
 /** True when the build generated a service worker (sw.js). */
 declare const __SW__: boolean;

@@ -17,13 +17,14 @@ import { View } from './ui/view.ts';
 // browser is still asking for the camera, but don't let the prompt wait for it.
 let backend: Promise<RoomBackend> | null = null;
 const connect = (): Promise<RoomBackend> => {
+  if (backend) return backend;
   // The config is fetched in parallel with the Firebase chunk, not after it.
   const config = fetch('/__/firebase/init.json').then((r) => {
     if (!r.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${r.status})`);
     return r.json() as Promise<Record<string, string>>;
   });
   config.catch(() => {}); // reported through connectBackend
-  backend ??= import('./signaling/firestore.ts').then((m) => m.connectBackend(config));
+  backend = import('./signaling/firestore.ts').then((m) => m.connectBackend(config));
   backend.catch(() => (backend = null)); // a later attempt starts afresh
   return backend;
 };
@@ -118,10 +119,7 @@ async function join(input: string): Promise<void> {
   try {
     api = await connect();
   } catch (error) {
-    reportError(error, 'connecting to the call service');
-    if (!(await serverReachable())) return goOffline(input);
-    render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
-    return;
+    return cannotReach(error, 'connecting to the call service', input);
   }
   const thisCall = new Call(api, {
     roomId: name.id,
@@ -143,14 +141,18 @@ async function join(input: string): Promise<void> {
     }
   } catch (error) {
     call = null;
-    reportError(error, 'joining the room');
-    if (!(await serverReachable())) return goOffline(input);
-    render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
-    return;
+    return cannotReach(error, 'joining the room', input);
   }
   setUrl(room);
   void wakeLock.hold();
   if (state.screen === 'joining') render({ screen: 'call', room, phase: thisCall.current, invite: invite() });
+}
+
+/** Joining failed on the way to the server: offline (wait for the network) or the service is down. */
+async function cannotReach(error: unknown, context: string, input: string): Promise<void> {
+  reportError(error, context);
+  if (!(await serverReachable())) return goOffline(input);
+  render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
 }
 
 function onPhase(source: Call, phase: CallPhase): void {

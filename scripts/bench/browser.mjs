@@ -3,26 +3,13 @@
 // answered with no servers. On top of that, every page gets `instrument` as an init
 // script: timestamps read from the outside, without hooks in the app.
 import { chromium } from '@playwright/test';
+import { CHROMIUM, chromiumArgs } from '../chromium.mjs';
 
 export const BASE_URL = process.env.DUET_BASE_URL ?? 'http://127.0.0.1:5000';
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-// Same flags as test/e2e/support.ts (BASE_ARGS + fake devices).
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-device-for-media-stream',
-];
 
 export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs() });
 }
 
 /**

@@ -4,14 +4,14 @@
 // dragged to any corner and keeps clear of notches and the home bar, and switching
 // between front and back camera keeps the call going.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, devices, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { devices, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import {
   BASE_URL,
-  CHROMIUM,
   bothFlowing,
   browserSuiteBlocker,
   expectRemoteVideoFlowing,
   joinRoom,
+  launchChromium,
   newPerson,
   openApp,
   screenshot,
@@ -22,28 +22,8 @@ import {
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
 
-/**
- * Chromium with the flags support.ts uses, but two fake cameras, as a phone has
- * (front and back), so the app shows its camera switch by itself.
- */
-function launchWithTwoCameras(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-device-for-media-stream=device-count=2',
-    ],
-  });
-}
+/** Two fake cameras, as a phone has (front and back), so the app shows its camera switch by itself. */
+const launchWithTwoCameras = (): Promise<Browser> => launchChromium({ cameras: 2 });
 
 /** A person on a Pixel 7: its viewport, pixel ratio, user agent, touch. */
 async function newPhone(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {

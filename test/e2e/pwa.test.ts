@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   BASE_URL,
   CHROMIUM,
+  chromiumArgs,
   alertText,
   bothFlowing,
   browserSuiteBlocker,
@@ -123,7 +124,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
       baseURL: BASE_URL,
       viewport: { width: 412, height: 839 },
       permissions: ['camera', 'microphone'],
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--use-fake-device-for-media-stream'],
+      args: chromiumArgs(),
     });
     try {
       const page = context.pages()[0] ?? (await context.newPage());

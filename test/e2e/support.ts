@@ -7,9 +7,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { afterAll, beforeAll, expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, chromiumArgs } from '../../scripts/chromium.mjs';
+
+export { CHROMIUM, chromiumArgs };
 
 export const BASE_URL = process.env.DUET_BASE_URL ?? 'http://127.0.0.1:5000';
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
 /** Why the browser suite cannot run here, or null when it can. */
@@ -18,27 +20,16 @@ export function browserSuiteBlocker(): string | null {
   return null;
 }
 
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 export interface LaunchOptions {
   /** false: start Chromium without fake capture devices (no camera, no microphone). */
   fakeDevices?: boolean;
+  /** How many fake cameras (more than one shows the app's camera-switch button). */
+  cameras?: number;
 }
 
 export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  const args = [...BASE_ARGS];
-  if (options.fakeDevices !== false) args.push('--use-fake-device-for-media-stream');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs(options) });
 }
 
 export interface PageOptions {
