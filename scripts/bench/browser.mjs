@@ -87,6 +87,7 @@ export function instrument() {
       const rec = { createdAt: now(), local: [], remote: 0, gatheredAt: null, srd: [], sld: [], states: [], ice: [] };
       recs.set(this, rec);
       B.pcs.push(rec);
+      (window.__benchPcObjects ??= []).push(this);
       this.addEventListener('icecandidate', ({ candidate }) => {
         if (candidate && candidate.candidate) rec.local.push({ at: now(), type: candidate.type, protocol: candidate.protocol });
         else if (!candidate) rec.gatheredAt = now();
@@ -191,4 +192,36 @@ export async function newPerson(browser, { viewport = { width: 390, height: 844 
     if (m.type() === 'error' || process.env.DUET_BENCH_VERBOSE) console.log(`  [page ${m.type()}] ${m.text()}`);
   });
   return { context, page };
+}
+
+/** What a page's media looks like right now: for a failure report (why is a side frozen?). */
+export function diagnose(page) {
+  return page.evaluate(async () => {
+    const v = document.querySelector('[data-testid="remote-video"]');
+    const src = v?.srcObject;
+    const out = {
+      state: document.documentElement.dataset.duet,
+      visibility: document.visibilityState,
+      video: v && {
+        w: v.videoWidth,
+        paused: v.paused,
+        readyState: v.readyState,
+        frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        tracks: src ? src.getTracks().map((t) => `${t.kind}:${t.readyState}${t.muted ? ':muted' : ''}:${t.id.slice(0, 8)}`) : null,
+      },
+      pcs: [],
+    };
+    for (const pc of window.__benchPcObjects ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      const r = { conn: pc.connectionState, ice: pc.iceConnectionState, sig: pc.signalingState, receivers: pc.getReceivers().map((x) => `${x.track.kind}:${x.track.id.slice(0, 8)}${x.track.muted ? ':muted' : ''}`), stats: [] };
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount });
+        if (s.type === 'outbound-rtp' && s.kind === 'video') r.stats.push({ out: 1, pkts: s.packetsSent, enc: s.framesEncoded, sent: s.framesSent, kf: s.keyFramesEncoded, pli: s.pliCount, fir: s.firCount, limit: s.qualityLimitationReason, active: s.active, w: s.frameWidth });
+        if (s.type === 'transport') r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, pair: s.selectedCandidatePairId, changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
+      });
+      out.pcs.push(r);
+    }
+    return out;
+  });
 }

@@ -5,22 +5,36 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { launch } from './browser.mjs';
+import { diagnose, launch } from './browser.mjs';
 
 /**
- * Ms from `t0` (absolute) until the page's remote video decodes a new frame (its
- * decoded-frame count grows), or null after 60 s. Polled inside the page every 10 ms.
+ * Ms from `t0` (absolute) until the page's remote video shows a new picture, or null
+ * after 60 s. The picture is read by drawing the video into a small canvas, every 10 ms.
+ * Not `getVideoPlaybackQuality().totalVideoFrames`: in headless Chromium that counter
+ * can stop on a page whose decoder keeps going (Ben's stuck at 9 for 70 s while his
+ * connection's framesDecoded grew by 1,200), which reported healthy calls as frozen.
  */
 function framesAgain(page, t0) {
   return page.evaluate(
     (t0) =>
       new Promise((resolve) => {
         const v = document.querySelector('[data-testid="remote-video"]');
-        const count = () => (v && v.videoWidth ? v.getVideoPlaybackQuality().totalVideoFrames : 0);
-        const base = count();
+        const canvas = document.createElement('canvas');
+        canvas.width = canvas.height = 32;
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
+        const picture = () => {
+          if (!v || !v.videoWidth) return null;
+          ctx.drawImage(v, 0, 0, 32, 32);
+          const d = ctx.getImageData(0, 0, 32, 32).data;
+          let h = 0;
+          for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i] + 3 * d[i + 1] + 7 * d[i + 2]) >>> 0;
+          return h;
+        };
+        const base = picture();
         const poll = () => {
           const now = performance.timeOrigin + performance.now();
-          if (count() > base) resolve(now - t0);
+          const p = picture();
+          if (p !== null && p !== base) resolve(now - t0);
           else if (now - t0 > 60_000) resolve(null);
           else setTimeout(poll, 10);
         };
@@ -135,7 +149,11 @@ try {
             r.ana = fa;
             r.ben = fb;
             r.ok = !!(fa && fb);
-            if (!r.ok) r.failure = `no frames within 60 s (ana ${fa ? 'ok' : 'frozen'}, ben ${fb ? 'ok' : 'frozen'})`;
+            if (!r.ok) {
+              r.failure = `no frames within 60 s (ana ${fa ? 'ok' : 'frozen'}, ben ${fb ? 'ok' : 'frozen'})`;
+              r.diagnosis = { ana: await diagnose(call.ana.page), ben: await diagnose(call.ben.page) };
+              log(`diagnosis: ${JSON.stringify(r.diagnosis)}`);
+            }
           } catch (e) {
             r.failure = e.message.split('\n')[0];
           } finally {

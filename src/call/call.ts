@@ -447,6 +447,10 @@ export class Call {
     if (box.description && box.descN > b.appliedDescN) {
       b.appliedDescN = box.descN;
       b.link.receive({ description: box.description });
+      // Candidates seen before this description may have been refused (those of an offer
+      // we ignored in a collision carry the same ICE credentials as the answer that
+      // follows it): the box holds only the current generation's, so offer them all again.
+      b.appliedCandidates.clear();
     }
     for (const c of box.candidates) {
       const key = `${c.usernameFragment ?? ''}|${c.candidate}`;

@@ -78,6 +78,33 @@ async function mediaPort(page: Page): Promise<number> {
   });
 }
 
+/** Each live peer connection's states and video counters, to say why a call did not come back. */
+async function describePeers(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState !== 'closed');
+    const out = [`state ${document.documentElement.dataset.duet}`];
+    for (const pc of pcs) {
+      const parts = [`pc ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`];
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') parts.push(`in ${s.packetsReceived} pkts ${s.framesDecoded} frames`);
+        if (s.type === 'outbound-rtp' && s.kind === 'video') parts.push(`out ${s.packetsSent} pkts ${s.framesEncoded} frames`);
+      });
+      out.push(parts.join(', '));
+    }
+    return out.join('; ');
+  });
+}
+
+/** Runs `check`; when it fails, prints what both pages' connections look like first. */
+async function explained(pages: Record<string, Page>, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (e) {
+    for (const [name, page] of Object.entries(pages)) console.log(`${name}: ${await describePeers(page).catch((x: Error) => x.message)}`);
+    throw e;
+  }
+}
+
 describe.skipIf(blocker)('calls survive drops', () => {
   const browser = sharedBrowser();
   afterAll(() => {
@@ -92,7 +119,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     networkDown();
     await new Promise((r) => setTimeout(r, 5_000)); // the fault's length, not a wait for a result
     networkUp();
-    await bothFlowing(ana.page, ben.page, 60_000);
+    await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
     await close();
   });
 
@@ -107,7 +134,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     } finally {
       networkUp();
     }
-    await bothFlowing(ana.page, ben.page, 60_000);
+    await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
     expect(await alertText(ana.page)).toBe('');
     await close();
   });

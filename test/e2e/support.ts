@@ -104,24 +104,39 @@ export async function waitForState(page: Page, pattern: RegExp, timeout = 30_000
 }
 
 /**
- * Proves the remote video is live: frames keep being decoded and the picture keeps
- * changing (Chromium's fake camera draws a moving pattern), not just a size.
+ * Proves the remote video is live: the picture itself keeps changing (Chromium's fake
+ * camera draws a moving pattern) and the media clock advances. The picture is read by
+ * drawing the video into a small canvas, which gives the frame the player would show
+ * now. Not `getVideoPlaybackQuality().totalVideoFrames`: in headless Chromium that
+ * counter can stop on a page whose decoder keeps going (seen in the bench: stuck at 9
+ * for 70 s while the connection's framesDecoded grew by 1,200), which made healthy calls
+ * look frozen.
  */
 export async function expectRemoteVideoFlowing(page: Page, timeout = 20_000): Promise<void> {
   const sample = () =>
     page.evaluate(() => {
       const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
-      if (!v || v.videoWidth === 0) return { frames: 0, time: 0, width: 0 };
-      return { frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime, width: v.videoWidth };
+      if (!v || v.videoWidth === 0) return null;
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 32;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(v, 0, 0, 32, 32);
+      const data = ctx.getImageData(0, 0, 32, 32).data;
+      let picture = 0;
+      for (let i = 0; i < data.length; i += 4) picture = (Math.imul(picture, 31) + data[i]! + 3 * data[i + 1]! + 7 * data[i + 2]!) >>> 0;
+      return { picture, time: v.currentTime };
     });
-  await expect.poll(async () => (await sample()).width, { timeout }).toBeGreaterThan(0);
-  const first = await sample();
+  await expect.poll(async () => (await sample()) !== null, { timeout }).toBe(true);
+  const first = (await sample())!;
+  const pictures = new Set([first.picture]);
   await expect
     .poll(async () => {
       const now = await sample();
-      return now.frames > first.frames + 5 && now.time > first.time;
-    }, { timeout })
-    .toBe(true);
+      if (now) pictures.add(now.picture);
+      // Four different pictures: three new frames, not one late frame of a frozen stream.
+      return `${Math.min(pictures.size, 4)} pictures, clock ${now && now.time > first.time ? 'moving' : 'still'}`;
+    }, { timeout, interval: 100 })
+    .toBe('4 pictures, clock moving');
 }
 
 /** Whether the remote stream carries a live audio track. */
