@@ -214,6 +214,12 @@ async function flipCamera(): Promise<void> {
 
 // Back online: don't wait for the next scheduled ICE restart.
 window.addEventListener('online', () => call?.restartIce());
+// Back in front (screen on again, tab shown, page unfrozen): catch up at once.
+const wake = () => {
+  if (document.visibilityState === 'visible') call?.wake();
+};
+document.addEventListener('visibilitychange', wake);
+document.addEventListener('resume', wake);
 
 // Offline: a call needs the network. Say so, and carry on by itself when it is back.
 /** navigator.onLine is only a hint (see serverReachable): when it says offline, ask the server. */

@@ -55,6 +55,14 @@ const PRESENCE_CHECK_MS = 5_000;
 const DISCONNECTED_GRACE_MS = 2_500;
 /** While the connection stays down, ICE is restarted this often. */
 const ICE_RETRY_MS = 5_000;
+/** Catch-up heartbeats (our seat looks old to others) are at least this far apart. */
+const CATCH_UP_BEAT_MS = 10_000;
+/**
+ * A seat this close to the presence timeout when we look at it means we were away (page
+ * frozen, throttled or offline) long enough that the other person may have given up on
+ * us: start over as a reload would. The margin covers the two sides' clock estimates.
+ */
+const START_OVER_AFTER_MS = PRESENCE_TIMEOUT_MS - 15_000;
 
 interface Binding {
   link: PeerLink;
@@ -85,7 +93,8 @@ export function newId(): string {
 }
 
 export class Call {
-  readonly session = newId();
+  /** This page's session in the room; a new one when the call starts over. */
+  private session = newId();
   private room: RoomView | null = null;
   private readonly inbox = new Map<string, Outbox>();
   private binding: Binding | null = null;
@@ -99,6 +108,7 @@ export class Call {
   private ended = false;
   private joinedAt = 0;
   private lastRemote: MediaStream | null = null;
+  private lastBeatAt = 0;
 
   constructor(
     private readonly backend: RoomBackend,
@@ -160,6 +170,18 @@ export class Call {
     await this.binding?.link.replaceVideoTrack(track);
   }
 
+  /**
+   * The page is in front again after being hidden or frozen (a phone's screen off):
+   * timers were throttled or stopped meanwhile, so catch up now rather than at the
+   * next tick: presence, the room, and the connection.
+   */
+  wake(): void {
+    if (this.ended) return;
+    this.reconcile();
+    const b = this.binding;
+    if (b && b.state !== 'connected') this.recover(b);
+  }
+
   /** Asks for an ICE restart now (e.g. the network came back). */
   restartIce(): void {
     const b = this.binding;
@@ -187,6 +209,7 @@ export class Call {
   }
 
   private async beat(): Promise<void> {
+    this.lastBeatAt = performance.now();
     try {
       const status = await this.backend.heartbeat(this.options.roomId, this.session);
       if (status === 'lost' && !this.ended) {
@@ -238,6 +261,38 @@ export class Call {
     }
   }
 
+  /**
+   * Back after so long that the other person may have given up on us (and closed their
+   * side of the connection): come back exactly as a reload does, with a new session in
+   * the same seat, so both sides set up a fresh connection instead of waiting on a dead one.
+   */
+  private async startOver(): Promise<void> {
+    if (this.rejoining) return;
+    this.rejoining = true;
+    try {
+      this.dropBinding();
+      this.session = newId();
+      const result = await this.backend.join(this.options.roomId, this.session);
+      if (this.ended) return;
+      if (result.kind === 'full') {
+        this.stop();
+        this.setPhase({ kind: 'ended', reason: 'seat-lost' });
+        return;
+      }
+      // The room as the join read it, with our seat as the join wrote it.
+      const room = result.room.seats.length ? result.room : this.room;
+      const now = this.backend.now();
+      if (room) this.room = { ...room, seats: room.seats.map((s) => (s.uid === this.uid ? { ...s, session: this.session, seenMs: now } : s)) };
+      if (result.offer) this.answerPreOffer(result.offer);
+      this.reconcile();
+    } catch (e) {
+      // Offline, most likely: the next room snapshot or tick tries again.
+      this.options.fail(e, 'taking the seat again');
+    } finally {
+      this.rejoining = false;
+    }
+  }
+
   private other(): Seat | null {
     return this.room?.seats.find((s) => s.uid !== this.uid) ?? null;
   }
@@ -253,6 +308,15 @@ export class Call {
 
   private reconcile(): void {
     if (this.ended || !this.room) return;
+    const mine = this.room.seats.find((s) => s.uid === this.uid);
+    const age = mine ? this.backend.now() - mine.seenMs : 0;
+    if (age > START_OVER_AFTER_MS) {
+      void this.startOver();
+      return;
+    }
+    // Our seat looks older to others than the heartbeat allows (this page was frozen or
+    // throttled in the background): refresh it now, before they give up on us.
+    if (age > HEARTBEAT_MS + CATCH_UP_BEAT_MS && performance.now() - this.lastBeatAt > CATCH_UP_BEAT_MS) void this.beat();
     const other = this.other();
     const b = this.binding;
 

@@ -132,6 +132,13 @@ function parseOutbox(data: DocumentData): Outbox | null {
 
 class FirestoreBackend implements RoomBackend {
   private clockOffset = 0;
+  /**
+   * Our seat's `seen` as the server last confirmed it, and whether a write of ours that
+   * sets it (join, heartbeat) is on its way. Only such a write teaches the clock: a seat
+   * that is merely old (this page was frozen, or someone edited it) says nothing about it.
+   */
+  private confirmedSeen = 0;
+  private seenWriteSent = false;
 
   constructor(
     readonly app: FirebaseApp,
@@ -174,6 +181,7 @@ class FirestoreBackend implements RoomBackend {
   private joinOnce(roomId: string, session: string): Promise<JoinResult> {
     const ref = this.room(roomId);
     const me = this.uid;
+    this.seenWriteSent = true;
     return runTransaction(this.db, async (tx) => {
       const snap = await tx.get(ref);
       countReads(1);
@@ -230,11 +238,16 @@ class FirestoreBackend implements RoomBackend {
         const data = snap.data({ serverTimestamps: 'estimate' });
         const room = parseRoom(data);
         if (room) room.live = !snap.metadata.fromCache;
-        // Learn the server clock from our own seat's confirmed timestamp.
+        // Learn the server clock from the timestamp the server gave our own latest write.
         const mySeen = data?.seats?.[this.uid]?.seen;
-        if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites) {
-          const offset = mySeen.toMillis() - Date.now();
-          if (Math.abs(offset) > 2_000) this.clockOffset = offset;
+        if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites && !snap.metadata.fromCache) {
+          const ms = mySeen.toMillis();
+          if (this.seenWriteSent && ms !== this.confirmedSeen) {
+            this.seenWriteSent = false;
+            const offset = ms - Date.now();
+            if (Math.abs(offset) > 2_000) this.clockOffset = offset;
+          }
+          this.confirmedSeen = ms;
         }
         onRoom(room);
       },
@@ -306,6 +319,7 @@ class FirestoreBackend implements RoomBackend {
   async heartbeat(roomId: string, session: string): Promise<'ok' | 'lost'> {
     const ref = this.room(roomId);
     countWrites(1);
+    this.seenWriteSent = true;
     try {
       await updateDoc(ref, new FieldPath('seats', this.uid, 'seen'), serverTimestamp(), new FieldPath('seats', this.uid, 'session'), session, 'expires', expires());
       return 'ok';

@@ -1,0 +1,78 @@
+// A page sent to the background (issue 4): a phone's screen turned off, or the
+// browser freezing a hidden tab, stops the page's scripts: no timers, no heartbeats,
+// no signaling, while media keeps its own threads. Headless Chromium can neither hide
+// nor freeze a visible page (CDP Page.setWebLifecycleState 'frozen' is ignored there:
+// a 100 ms timer ticked 301 times in 30 s "frozen"), so the page's main thread is
+// held busy instead, for real: nothing of the page's JavaScript runs meanwhile.
+import { describe, expect, it } from 'vitest';
+import type { Page } from '@playwright/test';
+import { parseRoomName } from '../../src/rooms/names.ts';
+import {
+  bothFlowing,
+  browserSuiteBlocker,
+  emulatorRest,
+  sharedBrowser,
+  startCall,
+  statusText,
+  uidOf,
+  waitForState,
+} from './support.ts';
+
+const blocker = browserSuiteBlocker();
+if (blocker) console.log(`background tests skipped: ${blocker}`);
+
+const state = (page: Page) => page.evaluate(() => document.documentElement.dataset.duet ?? '');
+
+/** Holds the page's main thread for `ms`: its scripts stop, as in a frozen tab. */
+function holdScripts(page: Page, ms: number): Promise<void> {
+  return page.evaluate((ms) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // busy: no task, timer or listener of this page runs
+    }
+  }, ms);
+}
+
+describe.skipIf(blocker)('a page in the background', () => {
+  const browser = sharedBrowser();
+
+  it('scripts stopped for 20 s (screen off), then back: still in the call, the seat kept', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'screen off');
+    const held = holdScripts(ben.page, 20_000);
+    const seenByAna = new Set<string>();
+    // Sampled while Ben's page is stopped: Ana must never be told Ben left.
+    for (let t = 0; t < 20; t++) {
+      seenByAna.add(await state(ana.page));
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await held;
+    expect([...seenByAna].filter((s) => s.startsWith('call:waiting'))).toEqual([]);
+    await bothFlowing(ana.page, ben.page, 30_000);
+    await close();
+  });
+
+  it('away longer than the presence timeout: the other is told, and coming back reconnects by itself', async () => {
+    const { room, ana, ben, close } = await startCall(browser(), 'long background');
+    const benUid = await uidOf(ben.page);
+    const held = holdScripts(ben.page, 10_000);
+    try {
+      // Time passing for Ben's seat (backdated by 200 s, as an administrator), rather
+      // than a 2-minute wait.
+      const parsed = parseRoomName(room);
+      if (!parsed.ok) throw new Error(parsed.message);
+      const field = `seats.\`${benUid}\`.seen`;
+      const seen = new Date(Date.now() - 200_000).toISOString();
+      const res = await emulatorRest(`/rooms/${encodeURIComponent(parsed.id)}?updateMask.fieldPaths=${encodeURIComponent(field)}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ fields: { seats: { mapValue: { fields: { [benUid]: { mapValue: { fields: { seen: { timestampValue: seen } } } } } } } } }),
+      });
+      expect(res.status).toBe(200);
+      await waitForState(ana.page, /call:waiting/, 20_000);
+      expect(await statusText(ana.page)).toMatch(/other person left/i);
+    } finally {
+      await held;
+    }
+    await bothFlowing(ana.page, ben.page, 60_000);
+    await close();
+  });
+});
