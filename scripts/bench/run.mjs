@@ -8,37 +8,42 @@ import { loadavg } from 'node:os';
 import { diagnose, launch } from './browser.mjs';
 
 /**
- * Ms from `t0` (absolute) until the page's remote video shows a new picture, or null
- * after 60 s. The picture is read by drawing the video into a small canvas, every 10 ms.
- * Not `getVideoPlaybackQuality().totalVideoFrames`: in headless Chromium that counter
- * can stop on a page whose decoder keeps going (Ben's stuck at 9 for 70 s while his
- * connection's framesDecoded grew by 1,200), which reported healthy calls as frozen.
+ * Ms from `t0` (absolute) until the receiver of the track the page's remote <video>
+ * shows decodes a new frame (RTCRtpReceiver stats, framesDecoded), or null after 60 s;
+ * polled every 10 ms. Not the element's totalVideoFrames nor its pixels: in headless
+ * Chromium a <video> sometimes stops presenting frames while its track keeps decoding
+ * (Ben's totalVideoFrames stuck at 9 for 70 s while framesDecoded grew by 1,200), which
+ * reported healthy calls as frozen (see test/e2e/support.ts, expectRemoteVideoFlowing).
  */
 function framesAgain(page, t0) {
   return page.evaluate(
     (t0) =>
       new Promise((resolve) => {
-        const v = document.querySelector('[data-testid="remote-video"]');
-        const canvas = document.createElement('canvas');
-        canvas.width = canvas.height = 32;
-        const ctx = canvas.getContext('2d', { willReadFrequently: true });
-        const picture = () => {
-          if (!v || !v.videoWidth) return null;
-          ctx.drawImage(v, 0, 0, 32, 32);
-          const d = ctx.getImageData(0, 0, 32, 32).data;
-          let h = 0;
-          for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i] + 3 * d[i + 1] + 7 * d[i + 2]) >>> 0;
-          return h;
+        const decoded = async () => {
+          const v = document.querySelector('[data-testid="remote-video"]');
+          const shown = v?.srcObject instanceof MediaStream ? v.srcObject.getVideoTracks() : [];
+          for (const pc of window.__benchPcObjects ?? []) {
+            if (pc.connectionState === 'closed') continue;
+            const receiver = pc.getReceivers().find((r) => shown.includes(r.track));
+            if (!receiver) continue;
+            let frames = 0;
+            (await receiver.getStats()).forEach((s) => {
+              if (s.type === 'inbound-rtp') frames = s.framesDecoded;
+            });
+            return frames;
+          }
+          return null;
         };
-        const base = picture();
-        const poll = () => {
-          const now = performance.timeOrigin + performance.now();
-          const p = picture();
-          if (p !== null && p !== base) resolve(now - t0);
-          else if (now - t0 > 60_000) resolve(null);
-          else setTimeout(poll, 10);
-        };
-        poll();
+        decoded().then((base) => {
+          const poll = async () => {
+            const frames = await decoded();
+            const now = performance.timeOrigin + performance.now();
+            if (frames !== null && (base === null || frames > base)) resolve(now - t0);
+            else if (now - t0 > 60_000) resolve(null);
+            else setTimeout(poll, 10);
+          };
+          poll();
+        });
       }),
     t0,
   );

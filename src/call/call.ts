@@ -446,6 +446,7 @@ export class Call {
   }
 
   private bind(b: Binding, peer: Seat, peerPc: string): void {
+    b.link.setPolite(this.politeTowards(peer.uid));
     b.peerUid = peer.uid;
     b.peerSession = peer.session;
     b.peerPc = peerPc;

@@ -12,7 +12,7 @@ export interface SignalMessage {
 export interface PeerLinkOptions {
   /** Unique id of this peer connection (stale messages for other ids are dropped upstream). */
   id: string;
-  /** The polite peer yields when both sides offer at once. */
+  /** The polite peer yields when both sides offer at once (see `setPolite`). */
   polite: boolean;
   stream: MediaStream;
   rtcConfig: RTCConfiguration;
@@ -31,12 +31,19 @@ export interface PeerLink {
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
   restartIce(): void;
+  /**
+   * Sets who yields in an offer collision. A pre-offer is made before anyone is there to
+   * be polite to; once someone answers it, the roles must be set, or both sides may be
+   * impolite and ignore each other's offers forever (both stuck in have-local-offer).
+   */
+  setPolite(polite: boolean): void;
   replaceVideoTrack(track: MediaStreamTrack): Promise<void>;
   close(): void;
 }
 
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
-  const { polite, send, fail } = options;
+  const { send, fail } = options;
+  let polite = options.polite;
   const pc = new RTCPeerConnection(options.rtcConfig);
   let closed = false;
   // Perfect negotiation's three flags (see webrtc/samples perfect-negotiation).
@@ -147,6 +154,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     },
     restartIce() {
       if (!closed) pc.restartIce();
+    },
+    setPolite(value) {
+      polite = value;
     },
     async replaceVideoTrack(track) {
       const sender = pc.getSenders().find((s) => s.track?.kind === 'video');

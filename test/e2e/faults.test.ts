@@ -51,20 +51,6 @@ const roomId = (name: string) => {
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
 
-/** Records every RTCPeerConnection the page makes (test instrumentation only). */
-async function trackPeerConnections(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    const all: RTCPeerConnection[] = ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = []);
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        all.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
-}
-
 /** The UDP port this page's live connection receives on. */
 async function mediaPort(page: Page): Promise<number> {
   return page.evaluate(async () => {
@@ -78,20 +64,27 @@ async function mediaPort(page: Page): Promise<number> {
   });
 }
 
-/** Each live peer connection's states and video counters, to say why a call did not come back. */
+/** Each live peer connection's states and media counters (two samples 2 s apart), to say why a call did not come back. */
 async function describePeers(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState !== 'closed');
-    const out = [`state ${document.documentElement.dataset.duet}`];
-    for (const pc of pcs) {
-      const parts = [`pc ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`];
+    const out = [`state ${document.documentElement.dataset.duet}, ${pcs.length} open pc(s)`];
+    const counters = async (pc: RTCPeerConnection) => {
+      const parts: string[] = [];
       (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') parts.push(`in ${s.packetsReceived} pkts ${s.framesDecoded} frames`);
-        if (s.type === 'outbound-rtp' && s.kind === 'video') parts.push(`out ${s.packetsSent} pkts ${s.framesEncoded} frames`);
+        if (s.type === 'inbound-rtp' && s.kind === 'video') parts.push(`in ${s.packetsReceived} pkts ${s.framesDecoded} dec ${s.keyFramesDecoded} kf, pli sent ${s.pliCount}`);
+        if (s.type === 'outbound-rtp' && s.kind === 'video') parts.push(`out ${s.packetsSent} pkts ${s.framesEncoded} enc ${s.keyFramesEncoded} kf, pli got ${s.pliCount}, limit ${s.qualityLimitationReason}, active ${s.active}`);
+        if (s.type === 'transport') parts.push(`transport ${s.dtlsState}/${s.iceState} ${s.bytesSent}/${s.bytesReceived} B, pair changes ${s.selectedCandidatePairChanges}`);
       });
-      out.push(parts.join(', '));
+      return parts.join(', ');
+    };
+    for (const pc of pcs) {
+      const first = await counters(pc);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const dirs = pc.getTransceivers().map((t) => `${t.receiver.track.kind}:${t.direction}/${t.currentDirection}:${t.sender.track?.readyState ?? 'no track'}${t.sender.track?.muted ? ' muted' : ''}`);
+      out.push(`pc ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState} [${dirs.join(' ')}]\n  t0: ${first}\n  t2: ${await counters(pc)}`);
     }
-    return out.join('; ');
+    return out.join('\n');
   });
 }
 
@@ -112,7 +105,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     networkUp();
     sh('nft delete table inet duetfault 2>/dev/null || true');
   });
-  const connectedPair = (label: string) => startCall(browser(), label, { prepare: trackPeerConnections });
+  const connectedPair = (label: string) => startCall(browser(), label);
 
   it('network lost for 5 s on both sides: the call carries on by itself', async () => {
     const { ana, ben, close } = await connectedPair('blip');

@@ -15,6 +15,7 @@ import {
   newPerson,
   openApp,
   screenshot,
+  trackPeerConnections,
   uniqueRoom,
   waitForState,
 } from './support.ts';
@@ -28,6 +29,7 @@ const launchWithTwoCameras = (): Promise<Browser> => launchChromium({ cameras: 2
 /** A person on a Pixel 7: its viewport, pixel ratio, user agent, touch. */
 async function newPhone(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ ...devices['Pixel 7'], baseURL: BASE_URL, permissions: ['camera', 'microphone'] });
+  await trackPeerConnections(context);
   // Loopback only: no STUN server to ask (as newPerson in support.ts).
   await context.route('**/ice-servers.json', (route) => route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }));
   const page = await context.newPage();
