@@ -50,11 +50,6 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 1 },
-          // Known flake, not hidden: after a 30 s loopback cut, one side's remote video
-          // sometimes stays frozen although both report "connected" (1 run in 4 here,
-          // cause not found yet). A failing scenario is run once more from scratch;
-          // vitest reports the retry.
-          retry: 1,
         },
       },
     ],
