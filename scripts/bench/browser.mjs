@@ -216,7 +216,9 @@ export function diagnose(page) {
       const stats = await pc.getStats();
       const r = { conn: pc.connectionState, ice: pc.iceConnectionState, sig: pc.signalingState, receivers: pc.getReceivers().map((x) => `${x.track.kind}:${x.track.id.slice(0, 8)}${x.track.muted ? ':muted' : ''}`), stats: [] };
       stats.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount });
+        const jb = (x) => (x.jitterBufferEmittedCount ? Math.round((1000 * x.jitterBufferDelay) / x.jitterBufferEmittedCount) : null);
+        if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount, jbMs: jb(s), freezes: s.freezeCount, frozenS: s.totalFreezesDuration, ssrc: s.ssrc });
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') r.stats.push({ audioIn: 1, pkts: s.packetsReceived, jbMs: jb(s), concealed: s.concealedSamples, samples: s.totalSamplesReceived });
         if (s.type === 'outbound-rtp' && s.kind === 'video') r.stats.push({ out: 1, pkts: s.packetsSent, enc: s.framesEncoded, sent: s.framesSent, kf: s.keyFramesEncoded, pli: s.pliCount, fir: s.firCount, limit: s.qualityLimitationReason, active: s.active, w: s.frameWidth });
         if (s.type === 'transport') r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, pair: s.selectedCandidatePairId, changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
       });

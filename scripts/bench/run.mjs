@@ -164,7 +164,9 @@ try {
           } finally {
             lo('up');
           }
+          if (process.env.DUET_BENCH_DIAGNOSE) r.diagnosis ??= { ana: await diagnose(call.ana.page), ben: await diagnose(call.ben.page) };
           raw.recoveries.push(r);
+          if (process.env.DUET_BENCH_DIAGNOSE) log(`diagnosis after cut ${i + 1}: ${JSON.stringify(r.diagnosis)}`);
           log(`network cut ${i + 1}/${options.cuts} (${options.cutMs / 1000} s): ${r.ok ? `frames again after ${fmt(r.ana)} / ${fmt(r.ben)} ms` : `FAILED: ${r.failure}`}`);
           await new Promise((res) => setTimeout(res, 3_000)); // let the call settle before the next cut
         }
