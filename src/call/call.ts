@@ -321,8 +321,12 @@ export class Call {
     const b = this.binding;
 
     if (!other || this.isStale(other)) {
-      // Alone (or with a ghost): be ready for the next person with a pre-offer.
-      if (b && b.peerUid) this.dropBinding();
+      // Alone (or with a ghost): be ready for the next person with a pre-offer. A
+      // connection that still carries media is kept while the other person's seat is
+      // merely missing: the signaling store may have lost the room (a restarted
+      // backend) and they are taking their seat back. Someone who really left closes
+      // their side, and ours follows within a second or two.
+      if (b && b.peerUid && !(other === null && b.state === 'connected')) this.dropBinding();
       if (!this.binding) this.createPreOffer();
       this.updatePhase();
       return;
@@ -542,7 +546,9 @@ export class Call {
       b.restartTimer = setInterval(() => this.recover(b), ICE_RETRY_MS);
       setTimeout(() => this.recover(b), DISCONNECTED_GRACE_MS);
     }
-    this.updatePhase();
+    // Decisions kept while the connection was up (see reconcile) are taken now.
+    if (state !== 'connected') this.reconcile();
+    else this.updatePhase();
   }
 
   private recover(b: Binding): void {
@@ -568,6 +574,7 @@ export class Call {
     if (this.ended) return;
     const other = this.other();
     const b = this.binding;
+    if (!other && b?.peerUid && b.state === 'connected') return; // see reconcile: kept while media flows
     if (!other || this.isStale(other)) {
       this.setPhase({ kind: 'waiting', peerLeft: this.hadPeer });
       return;

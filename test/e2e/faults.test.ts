@@ -4,7 +4,8 @@
 // file runs alone (vitest project "faults", after all others).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { parseRoomName } from '../../src/rooms/names.ts';
 import {
   alertText,
@@ -100,10 +101,12 @@ async function explained(pages: Record<string, Page>, check: () => Promise<void>
 
 describe.skipIf(blocker)('calls survive drops', () => {
   const browser = sharedBrowser();
+  let restartedEmulator: ChildProcess | null = null;
   afterAll(() => {
     // Whatever a failed test left behind, the next suite gets a working network.
     networkUp();
     sh('nft delete table inet duetfault 2>/dev/null || true');
+    restartedEmulator?.kill('SIGKILL');
   });
   const connectedPair = (label: string) => startCall(browser(), label);
 
@@ -224,6 +227,39 @@ describe.skipIf(blocker)('calls survive drops', () => {
     const peers = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}/peers`);
     const docs = ((await peers.json()) as { documents?: unknown[] }).documents ?? [];
     expect(docs.length).toBeLessThanOrEqual(2); // one outbox per person, overwritten in place
+    await close();
+  });
+  // Last in this file: the emulator this test starts again lives until the suite ends.
+  it('the Firestore emulator killed and started again mid-call (all its data gone): the call never drops, and signaling comes back', async () => {
+    const { room, ana, ben, close } = await connectedPair('emulator restart');
+    const pid = sh("pgrep -f 'java.*[f]irestore-emulator' | head -1").trim();
+    expect(pid).toMatch(/^\d+$/);
+    // Started again exactly as firebase-tools started it (same jar, port, rules).
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    sh(`kill -KILL ${pid}`);
+    const host = process.env.FIRESTORE_EMULATOR_HOST;
+    const up = () => fetch(`http://${host}/`).then((r) => r.ok, () => false);
+    await expect.poll(up, { timeout: 10_000 }).toBe(false);
+    // Down for 10 s: media is peer to peer and keeps flowing meanwhile.
+    await new Promise((r) => setTimeout(r, 10_000));
+    await expectRemoteVideoFlowing(ana.page);
+    await expectRemoteVideoFlowing(ben.page);
+    restartedEmulator = spawn(argv[0]!, argv.slice(1), { cwd, stdio: 'ignore' });
+    await expect.poll(up, { timeout: 60_000, interval: 500 }).toBe(true);
+    // Both take their seats again by themselves; the room document comes back.
+    await expect
+      .poll(async () => {
+        const r = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}`);
+        if (r.status !== 200) return 0;
+        const doc = (await r.json()) as { fields?: { seats?: { mapValue?: { fields?: object } } } };
+        return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
+      }, { timeout: 90_000 })
+      .toBe(2);
+    await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
+    // Signaling works again: a reload reconnects through it.
+    await ben.page.reload();
+    await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
     await close();
   });
 });
