@@ -220,7 +220,14 @@ export function diagnose(page) {
         if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount, jbMs: jb(s), freezes: s.freezeCount, frozenS: s.totalFreezesDuration, ssrc: s.ssrc });
         if (s.type === 'inbound-rtp' && s.kind === 'audio') r.stats.push({ audioIn: 1, pkts: s.packetsReceived, jbMs: jb(s), concealed: s.concealedSamples, samples: s.totalSamplesReceived });
         if (s.type === 'outbound-rtp' && s.kind === 'video') r.stats.push({ out: 1, pkts: s.packetsSent, enc: s.framesEncoded, sent: s.framesSent, kf: s.keyFramesEncoded, pli: s.pliCount, fir: s.firCount, limit: s.qualityLimitationReason, active: s.active, w: s.frameWidth });
-        if (s.type === 'transport') r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, pair: s.selectedCandidatePairId, changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
+        if (s.type === 'transport') {
+          const pair = stats.get(s.selectedCandidatePairId);
+          const at = (id) => {
+            const c = id && stats.get(id);
+            return c ? `${c.candidateType}:${c.address}:${c.port}` : null;
+          };
+          r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, local: at(pair?.localCandidateId), remote: at(pair?.remoteCandidateId), changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
+        }
       });
       out.pcs.push(r);
     }
