@@ -214,7 +214,8 @@ export function diagnose(page) {
     for (const pc of window.__benchPcObjects ?? []) {
       if (pc.connectionState === 'closed') continue;
       const stats = await pc.getStats();
-      const r = { conn: pc.connectionState, ice: pc.iceConnectionState, sig: pc.signalingState, receivers: pc.getReceivers().map((x) => `${x.track.kind}:${x.track.id.slice(0, 8)}${x.track.muted ? ':muted' : ''}`), stats: [] };
+      const ufrag = (d) => d?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1] ?? null;
+      const r = { ufrags: `${ufrag(pc.localDescription)}/${ufrag(pc.remoteDescription)}`, conn: pc.connectionState, ice: pc.iceConnectionState, sig: pc.signalingState, receivers: pc.getReceivers().map((x) => `${x.track.kind}:${x.track.id.slice(0, 8)}${x.track.muted ? ':muted' : ''}`), stats: [] };
       stats.forEach((s) => {
         const jb = (x) => (x.jitterBufferEmittedCount ? Math.round((1000 * x.jitterBufferDelay) / x.jitterBufferEmittedCount) : null);
         if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount, jbMs: jb(s), freezes: s.freezeCount, frozenS: s.totalFreezesDuration, ssrc: s.ssrc });
@@ -226,6 +227,9 @@ export function diagnose(page) {
             const c = id && stats.get(id);
             return c ? `${c.candidateType}:${c.address}:${c.port}` : null;
           };
+          stats.forEach((p) => {
+            if (p.type === 'candidate-pair' && (p.bytesSent || p.bytesReceived || p.nominated)) r.stats.push({ pair: `${at(p.localCandidateId)} -> ${at(p.remoteCandidateId)}`, state: p.state, nominated: p.nominated, sent: p.bytesSent, recv: p.bytesReceived });
+          });
           r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, local: at(pair?.localCandidateId), remote: at(pair?.remoteCandidateId), changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
         }
       });

@@ -55,6 +55,13 @@ const PRESENCE_CHECK_MS = 5_000;
 const DISCONNECTED_GRACE_MS = 2_500;
 /** While the connection stays down, ICE is restarted this often. */
 const ICE_RETRY_MS = 5_000;
+/**
+ * The polite side restarts ICE only once the connection has been down this long: the
+ * impolite side restarts first, and the polite side answers. Two restarts that cross
+ * resolve (perfect negotiation), but the rollback they cost left media crawling at a few
+ * frames a second on the polite side in the bench's repeated network cuts.
+ */
+const POLITE_RESTART_AFTER_MS = 12_000;
 /** Catch-up heartbeats (our seat looks old to others) are at least this far apart. */
 const CATCH_UP_BEAT_MS = 10_000;
 /**
@@ -86,6 +93,8 @@ interface Binding {
   state: RTCPeerConnectionState;
   flushTimer: ReturnType<typeof setTimeout> | null;
   restartTimer: ReturnType<typeof setInterval> | null;
+  /** When the connection went down (performance.now()), or 0 while it is up. */
+  downSince: number;
 }
 
 export function newId(): string {
@@ -232,9 +241,11 @@ export class Call {
       void this.rejoin(room ? 'seat-lost' : 'room-gone');
       return;
     }
+    const backOnline = room.live && this.room?.live === false;
     this.room = room;
     if (room.live) this.subscribeInbox();
     this.reconcile();
+    if (backOnline && this.binding) this.recover(this.binding);
   }
 
   private async rejoin(reason: 'seat-lost' | 'room-gone'): Promise<void> {
@@ -428,6 +439,7 @@ export class Call {
       state: 'new',
       flushTimer: null,
       restartTimer: null,
+      downSince: 0,
     };
     b.link = createPeerLink({
       id,
@@ -537,7 +549,9 @@ export class Call {
       b.everConnected = true;
       if (b.restartTimer) clearInterval(b.restartTimer);
       b.restartTimer = null;
+      b.downSince = 0;
     } else if ((state === 'disconnected' || state === 'failed') && !b.restartTimer) {
+      b.downSince = performance.now();
       // Often a blip that heals by itself within a couple of seconds. If not, restart
       // ICE, and keep restarting while the connection stays down: an interface that
       // disappeared and came back (network lost, Wi-Fi to mobile) yields new
@@ -553,6 +567,10 @@ export class Call {
 
   private recover(b: Binding): void {
     if (this.binding !== b || b.state === 'connected' || !b.peerUid) return;
+    // Offline: the offer could not leave, and a gathering would find nothing new. The
+    // room snapshot that says we are back calls this again.
+    if (!this.room?.live) return;
+    if (this.politeTowards(b.peerUid) && performance.now() - b.downSince < POLITE_RESTART_AFTER_MS) return;
     // Don't pile restarts on a negotiation still waiting for its answer.
     if (b.link.pc.signalingState === 'stable') b.link.restartIce();
   }
