@@ -142,6 +142,8 @@ export async function expectRemoteVideoFlowing(page: Page, timeout = 20_000): Pr
       const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
       const shown = v?.srcObject instanceof MediaStream ? v.srcObject.getVideoTracks().filter((t) => t.readyState === 'live') : [];
       if (!v || v.videoWidth === 0 || shown.length === 0) return 'no live remote video shown';
+      // One picture: a stream that collected a second live video track would show the wrong one.
+      if (shown.length > 1) return `the video holds ${shown.length} live video tracks`;
       for (const pc of pcs.filter((p) => p.connectionState !== 'closed')) {
         const receiver = pc.getReceivers().find((r) => shown.includes(r.track));
         if (!receiver) continue;
