@@ -20,3 +20,13 @@ export async function loadRtcConfig(): Promise<RTCConfiguration> {
     return { iceServers: DEFAULT_ICE_SERVERS };
   }
 }
+
+/**
+ * The Firebase web config, as Hosting (and its emulator) serves it. Public by design: it
+ * names the project, it grants nothing (the security rules do that).
+ */
+export async function fetchFirebaseConfig(): Promise<Record<string, string>> {
+  const response = await fetch('/__/firebase/init.json');
+  if (!response.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${response.status})`);
+  return (await response.json()) as Record<string, string>;
+}

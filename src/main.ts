@@ -6,7 +6,7 @@ import type { RoomBackend } from './call/backend.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { inviteLink, parseRoomName } from './rooms/names.ts';
-import { loadRtcConfig } from './config.ts';
+import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
 import { applyUpdate, registerServiceWorker, serverReachable, whenBackOnline } from './sw-bridge.ts';
 import type { AppState } from './ui/state.ts';
 import { attachPip } from './ui/pip.ts';
@@ -19,10 +19,7 @@ let backend: Promise<RoomBackend> | null = null;
 const connect = (): Promise<RoomBackend> => {
   if (backend) return backend;
   // The config is fetched in parallel with the Firebase chunk, not after it.
-  const config = fetch('/__/firebase/init.json').then((r) => {
-    if (!r.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${r.status})`);
-    return r.json() as Promise<Record<string, string>>;
-  });
+  const config = fetchFirebaseConfig();
   config.catch(() => {}); // reported through connectBackend
   backend = import('./signaling/firestore.ts').then((m) => m.connectBackend(config));
   backend.catch(() => (backend = null)); // a later attempt starts afresh

@@ -187,11 +187,10 @@ export class Call {
   wake(): void {
     if (this.ended) return;
     this.reconcile();
-    const b = this.binding;
-    if (b && b.state !== 'connected') this.recover(b);
+    this.restartIce();
   }
 
-  /** Asks for an ICE restart now (e.g. the network came back). */
+  /** Asks for an ICE restart now if the connection is down (e.g. the network came back). */
   restartIce(): void {
     const b = this.binding;
     if (b) this.recover(b);
@@ -238,7 +237,7 @@ export class Call {
       // were away, or the signaling store lost it), or we were away longer than the
       // presence timeout and someone took the seat. Take a seat again if there is
       // one; media that still flows keeps flowing meanwhile.
-      void this.rejoin(room ? 'seat-lost' : 'room-gone');
+      void this.takeSeatAgain(room ? 'seat-lost' : 'room-gone');
       return;
     }
     const backOnline = room.live && this.room?.live === false;
@@ -248,10 +247,21 @@ export class Call {
     if (backOnline && this.binding) this.recover(this.binding);
   }
 
-  private async rejoin(reason: 'seat-lost' | 'room-gone'): Promise<void> {
+  /**
+   * Takes a seat again: our seat or the room vanished (`onRoom`), or we come back after so
+   * long that the other person may have given up on us and closed their side of the
+   * connection (`newSession`): then we come back exactly as a reload does, with a new
+   * session in the same seat, so both sides set up a fresh connection instead of waiting
+   * on a dead one. Media that still flows keeps flowing meanwhile otherwise.
+   */
+  private async takeSeatAgain(reason: 'seat-lost' | 'room-gone', { newSession = false } = {}): Promise<void> {
     if (this.rejoining) return;
     this.rejoining = true;
     try {
+      if (newSession) {
+        this.dropBinding();
+        this.session = newId();
+      }
       const result = await this.backend.join(this.options.roomId, this.session);
       if (this.ended) return;
       if (result.kind === 'full') {
@@ -259,42 +269,14 @@ export class Call {
         this.setPhase({ kind: 'ended', reason });
         return;
       }
-      this.room = result.room.seats.length ? result.room : this.room;
-      if (result.offer) {
-        this.dropBinding();
-        this.answerPreOffer(result.offer);
-      }
-      this.reconcile();
-    } catch (e) {
-      this.options.fail(e, 'taking the seat again');
-    } finally {
-      this.rejoining = false;
-    }
-  }
-
-  /**
-   * Back after so long that the other person may have given up on us (and closed their
-   * side of the connection): come back exactly as a reload does, with a new session in
-   * the same seat, so both sides set up a fresh connection instead of waiting on a dead one.
-   */
-  private async startOver(): Promise<void> {
-    if (this.rejoining) return;
-    this.rejoining = true;
-    try {
-      this.dropBinding();
-      this.session = newId();
-      const result = await this.backend.join(this.options.roomId, this.session);
-      if (this.ended) return;
-      if (result.kind === 'full') {
-        this.stop();
-        this.setPhase({ kind: 'ended', reason: 'seat-lost' });
-        return;
-      }
       // The room as the join read it, with our seat as the join wrote it.
       const room = result.room.seats.length ? result.room : this.room;
       const now = this.backend.now();
       if (room) this.room = { ...room, seats: room.seats.map((s) => (s.uid === this.uid ? { ...s, session: this.session, seenMs: now } : s)) };
-      if (result.offer) this.answerPreOffer(result.offer);
+      if (result.offer) {
+        this.dropBinding();
+        this.answerPreOffer(result.offer);
+      }
       this.reconcile();
     } catch (e) {
       // Offline, most likely: the next room snapshot or tick tries again.
@@ -322,7 +304,7 @@ export class Call {
     const mine = this.room.seats.find((s) => s.uid === this.uid);
     const age = mine ? this.backend.now() - mine.seenMs : 0;
     if (age > START_OVER_AFTER_MS) {
-      void this.startOver();
+      void this.takeSeatAgain('seat-lost', { newSession: true });
       return;
     }
     // Our seat looks older to others than the heartbeat allows (this page was frozen or
@@ -337,7 +319,7 @@ export class Call {
       // merely missing: the signaling store may have lost the room (a restarted
       // backend) and they are taking their seat back. Someone who really left closes
       // their side, and ours follows within a second or two.
-      if (b && b.peerUid && !(other === null && b.state === 'connected')) this.dropBinding();
+      if (b && b.peerUid && !this.keptWhileSeatMissing(other, b)) this.dropBinding();
       if (!this.binding) this.createPreOffer();
       this.updatePhase();
       return;
@@ -385,6 +367,11 @@ export class Call {
       this.dropBinding();
     }
     this.updatePhase();
+  }
+
+  /** A connection that still carries media outlives a missing seat (see reconcile). */
+  private keptWhileSeatMissing(other: Seat | null, b: Binding): boolean {
+    return other === null && b.peerUid !== null && b.state === 'connected';
   }
 
   private answerPreOffer(offer: PreOffer): void {
@@ -592,7 +579,7 @@ export class Call {
     if (this.ended) return;
     const other = this.other();
     const b = this.binding;
-    if (!other && b?.peerUid && b.state === 'connected') return; // see reconcile: kept while media flows
+    if (b && this.keptWhileSeatMissing(other, b)) return; // see reconcile
     if (!other || this.isStale(other)) {
       this.setPhase({ kind: 'waiting', peerLeft: this.hadPeer });
       return;

@@ -64,14 +64,8 @@ const countWrites = (n: number) => {
   if (metrics) metrics.writes += n;
 };
 
-/** The Firebase web config, as Hosting serves it. Started by the page early (see main.ts). */
-export async function fetchFirebaseConfig(): Promise<Record<string, string>> {
-  const response = await fetch('/__/firebase/init.json');
-  if (!response.ok) throw new Error(`Firebase config not found (/__/firebase/init.json answered ${response.status})`);
-  return (await response.json()) as Record<string, string>;
-}
-
-export async function connectBackend(configPromise: Promise<Record<string, string>> = fetchFirebaseConfig()): Promise<RoomBackend> {
+/** Connects with the Firebase config the page started fetching early (see main.ts). */
+export async function connectBackend(configPromise: Promise<Record<string, string>>): Promise<RoomBackend> {
   const config = await configPromise;
   // Each open tab of this browser takes the lowest free identity slot, so two tabs are two
   // people, while a reloaded or reopened tab gets its old identity (and seat) back.

@@ -6,11 +6,10 @@
 // held busy instead, for real: nothing of the page's JavaScript runs meanwhile.
 import { describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
-import { parseRoomName } from '../../src/rooms/names.ts';
 import {
+  backdateSeat,
   bothFlowing,
   browserSuiteBlocker,
-  emulatorRest,
   sharedBrowser,
   startCall,
   statusText,
@@ -56,17 +55,8 @@ describe.skipIf(blocker)('a page in the background', () => {
     const benUid = await uidOf(ben.page);
     const held = holdScripts(ben.page, 10_000);
     try {
-      // Time passing for Ben's seat (backdated by 200 s, as an administrator), rather
-      // than a 2-minute wait.
-      const parsed = parseRoomName(room);
-      if (!parsed.ok) throw new Error(parsed.message);
-      const field = `seats.\`${benUid}\`.seen`;
-      const seen = new Date(Date.now() - 200_000).toISOString();
-      const res = await emulatorRest(`/rooms/${encodeURIComponent(parsed.id)}?updateMask.fieldPaths=${encodeURIComponent(field)}`, {
-        method: 'PATCH',
-        body: JSON.stringify({ fields: { seats: { mapValue: { fields: { [benUid]: { mapValue: { fields: { seen: { timestampValue: seen } } } } } } } } }),
-      });
-      expect(res.status).toBe(200);
+      // Time passing for Ben's seat (backdated by 200 s), rather than a 2-minute wait.
+      await backdateSeat(room, benUid, 200_000);
       await waitForState(ana.page, /call:waiting/, 20_000);
       expect(await statusText(ana.page)).toMatch(/other person left/i);
     } finally {

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { parseRoomName } from '../../src/rooms/names.ts';
 import {
   alertText,
+  backdateSeat,
   bothFlowing,
   browserSuiteBlocker,
   emulatorRest,
@@ -16,6 +16,8 @@ import {
   joinRoom,
   newPerson,
   openApp,
+  roomPath,
+  seatCount,
   sharedBrowser,
   startCall,
   statusText,
@@ -43,11 +45,6 @@ function faultBlocker(): string | null {
 const blocker = faultBlocker();
 if (blocker) console.log(`network fault tests skipped: ${blocker}`);
 
-const roomId = (name: string) => {
-  const r = parseRoomName(name);
-  if (!r.ok) throw new Error(r.message);
-  return r.id;
-};
 
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
@@ -165,13 +162,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     await expect.poll(() => alertText(cat.page), { timeout: 20_000 }).toMatch(/is full/);
 
     // Let the presence timeout pass for Ben's seat (backdated by 200 s, as an administrator).
-    const seen = new Date(Date.now() - 200_000).toISOString();
-    const field = `seats.\`${benUid}\`.seen`;
-    const res = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}?updateMask.fieldPaths=${encodeURIComponent(field)}`, {
-      method: 'PATCH',
-      body: JSON.stringify({ fields: { seats: { mapValue: { fields: { [benUid]: { mapValue: { fields: { seen: { timestampValue: seen } } } } } } } } }),
-    });
-    expect(res.status).toBe(200);
+    await backdateSeat(room, benUid, 200_000);
     await waitForState(ana.page, /call:waiting/, 20_000);
     expect(await statusText(ana.page)).toMatch(/other person left/i);
 
@@ -199,14 +190,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     const wipe = await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/demo-duet/databases/(default)/documents`, { method: 'DELETE' });
     expect(wipe.status).toBe(200);
     // Both take their seats again by themselves; the room document comes back.
-    await expect
-      .poll(async () => {
-        const r = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}`);
-        if (r.status !== 200) return 0;
-        const doc = (await r.json()) as { fields?: { seats?: { mapValue?: { fields?: object } } } };
-        return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
-      }, { timeout: 30_000 })
-      .toBe(2);
+    await expect.poll(() => seatCount(room), { timeout: 30_000 }).toBe(2);
     await bothFlowing(ana.page, ben.page, 60_000);
     // Signaling works again: a reload reconnects through it.
     await ben.page.reload();
@@ -224,7 +208,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
       times.push(Date.now() - t);
     }
     console.log(`reload to both flowing again (ms, includes polling): ${times.join(' ')}`);
-    const peers = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}/peers`);
+    const peers = await emulatorRest(`${roomPath(room)}/peers`);
     const docs = ((await peers.json()) as { documents?: unknown[] }).documents ?? [];
     expect(docs.length).toBeLessThanOrEqual(2); // one outbox per person, overwritten in place
     await close();
@@ -248,14 +232,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     restartedEmulator = spawn(argv[0]!, argv.slice(1), { cwd, stdio: 'ignore' });
     await expect.poll(up, { timeout: 60_000, interval: 500 }).toBe(true);
     // Both take their seats again by themselves; the room document comes back.
-    await expect
-      .poll(async () => {
-        const r = await emulatorRest(`/rooms/${encodeURIComponent(roomId(room))}`);
-        if (r.status !== 200) return 0;
-        const doc = (await r.json()) as { fields?: { seats?: { mapValue?: { fields?: object } } } };
-        return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
-      }, { timeout: 90_000 })
-      .toBe(2);
+    await expect.poll(() => seatCount(room), { timeout: 90_000 }).toBe(2);
     await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
     // Signaling works again: a reload reconnects through it.
     await ben.page.reload();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, chromiumArgs } from '../../scripts/chromium.mjs';
+import { parseRoomName } from '../../src/rooms/names.ts';
 
 export { CHROMIUM, chromiumArgs };
 
@@ -208,6 +209,32 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   const host = process.env.FIRESTORE_EMULATOR_HOST;
   const url = `http://${host}/v1/projects/demo-duet/databases/(default)/documents${path}`;
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
+}
+
+/** The Firestore path of a room, from the name people type. */
+export function roomPath(name: string): string {
+  const r = parseRoomName(name);
+  if (!r.ok) throw new Error(r.message);
+  return `/rooms/${encodeURIComponent(r.id)}`;
+}
+
+/** Makes `uid`'s seat look last refreshed `ageMs` ago (time passing for it, as an administrator). */
+export async function backdateSeat(room: string, uid: string, ageMs: number): Promise<void> {
+  const field = `seats.\`${uid}\`.seen`;
+  const seen = new Date(Date.now() - ageMs).toISOString();
+  const res = await emulatorRest(`${roomPath(room)}?updateMask.fieldPaths=${encodeURIComponent(field)}`, {
+    method: 'PATCH',
+    body: JSON.stringify({ fields: { seats: { mapValue: { fields: { [uid]: { mapValue: { fields: { seen: { timestampValue: seen } } } } } } } } }),
+  });
+  expect(res.status).toBe(200);
+}
+
+/** How many seats the room document holds on the server (0 when it does not exist). */
+export async function seatCount(room: string): Promise<number> {
+  const r = await emulatorRest(roomPath(room));
+  if (r.status !== 200) return 0;
+  const doc = (await r.json()) as { fields?: { seats?: { mapValue?: { fields?: object } } } };
+  return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
 }
 
 /** One Chromium shared by the tests of the describe block this is called in. */
