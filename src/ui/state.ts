@@ -1,6 +1,6 @@
 // Everything the screen shows is rendered from one of these.
 
-import type { CallPhase } from '../call/call.ts';
+import type { CallPhase } from '../call/phase.ts';
 import type { MediaFailure } from '../media/capture.ts';
 
 export type Notice = { kind: 'alert' | 'status'; text: string; help?: string };
