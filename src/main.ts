@@ -12,6 +12,7 @@ import type { AppState } from './ui/state.ts';
 import { attachPip } from './ui/pip.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
+import { explainIfUnsupported } from './support.ts';
 
 // Firebase is the largest part of the app: start loading it now, while the
 // browser is still asking for the camera, but don't let the prompt wait for it.
@@ -85,6 +86,7 @@ function reportError(error: unknown, context: string): void {
 }
 
 async function start(): Promise<void> {
+  if (explainIfUnsupported()) return; // no WebRTC or no camera access: say so, and stop here
   render({ screen: 'starting' });
   stopStream(stream);
   stream = null;
