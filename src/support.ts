@@ -30,5 +30,6 @@ export function explainIfUnsupported(root: HTMLElement | null = document.querySe
     help.hidden = false;
   }
   root.querySelector<HTMLElement>('[role="alert"]')?.removeAttribute('hidden');
+  root.querySelector<HTMLElement>('[role="status"]')?.setAttribute('hidden', ''); // nothing is pending
   return true;
 }
