@@ -3,20 +3,21 @@
 //   2. build dist/ for the emulators
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
 //      (unit, rules and browser suites; extra arguments go to vitest).
-// As root (CI, these machines) the run happens in a fresh network namespace with
-// only loopback, so WebRTC and the emulators talk over 127.0.0.1 and nothing else.
+// As root (CI, these machines) the run happens in a private network namespace (loopback
+// plus a veth pair with a default route, see scripts/emulators.mjs): WebRTC, the emulators
+// and the browsers talk only inside it, and the fault tests can cut it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from './build.mjs';
-import { emulatorEnv } from './firestore-emulator.mjs';
+import { namespaceBlocker, quote, withEmulators } from './emulators.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vitestArgs = process.argv.slice(2);
 const started = performance.now();
 
-const run = (cmd, args, env = process.env) => {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
@@ -27,13 +28,9 @@ run('npx', ['tsc', '-p', 'tsconfig.node.json']); // tests and scripts: Node too
 console.log('› build');
 await build();
 
-const quote = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+const blocker = namespaceBlocker();
+console.log(`› emulators + vitest${blocker ? ` (no private network namespace: ${blocker})` : ' (in a private network namespace)'}`);
 const vitest = ['npx', 'vitest', 'run', ...vitestArgs].map(quote).join(' ');
-const exec = ['npx', 'firebase', 'emulators:exec', '--project', 'demo-duet', '--only', 'auth,firestore,hosting', quote(vitest)].join(' ');
-
-const canIsolate = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && !process.env.DUET_NO_NETNS;
-const env = { ...emulatorEnv(), NO_UPDATE_NOTIFIER: '1', DUET_NETNS: canIsolate ? '1' : '' };
-console.log(`› emulators + vitest${canIsolate ? ' (in a loopback-only network namespace)' : ''}`);
-if (canIsolate) run('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${exec}`], env);
-else run('sh', ['-c', exec], env);
+const status = await withEmulators(vitest).exited;
+if (status !== 0) process.exit(status);
 console.log(`› all suites passed in ${((performance.now() - started) / 1000).toFixed(1)} s`);

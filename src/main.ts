@@ -10,6 +10,7 @@ import { captureMedia, describeMediaError, stopStream } from './media/capture.ts
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
 import { inviteLink, parseRoomName } from './rooms/names.ts';
+import { missingForCalls } from './support.ts';
 import { applyUpdate, registerServiceWorker } from './sw-bridge.ts';
 import { attachPip } from './ui/pip.ts';
 import { initialControls, type AppState, type Controls, type Screen } from './ui/state.ts';
@@ -66,8 +67,6 @@ function setControls(patch: Partial<Controls>): void {
 function render(next: AppState): void {
   state = next;
   view.render(state);
-  // TEMPORARY, removed once the browser tests read main.app[data-screen/data-phase].
-  document.documentElement.dataset.duet = state.screen + (state.screen === 'call' ? `:${state.phase.kind}` : '');
 }
 
 function invite(): string {
@@ -87,6 +86,9 @@ function reportError(error: unknown, context: string): void {
 }
 
 async function start(): Promise<void> {
+  // No WebRTC or no camera access: say so, and stop here (no prompt, no spinner).
+  const missing = missingForCalls();
+  if (missing.length) return show({ screen: 'unsupported', missing });
   show({ screen: 'starting' });
   stopStream(stream);
   stream = null;

@@ -18,6 +18,17 @@ export const text = {
   serviceDown:
     'Duet can’t reach its call service right now. Check your connection; it will try again by itself.',
   copied: 'Link copied. Paste it in a message to the person you want to talk to.',
+  /** The browser refused to play the call with sound (autoplay policy): the picture plays silently. */
+  soundBlocked: 'Your browser started the call without sound.',
+  soundOn: 'Turn on sound',
+  /** The browser refused to play the call at all until a tap. */
+  videoBlocked: 'Your browser is waiting for you to start the call’s video and sound.',
+  videoOn: 'Start video and sound',
+  needsWebRtc: 'WebRTC, what video calls are made with',
+  needsCamera: 'access to the camera and microphone',
+  unsupported: (missing: string[]) => `This browser can’t make calls with Duet: it lacks ${missing.join(', and ')}.`,
+  unsupportedHelp:
+    'Open Duet in a recent Chrome, Edge, Firefox or Safari (on iPhone and iPad, Safari or any browser from iOS 14.3 on). On an http address, use https.',
   phase(phase: CallPhase, room: string): string {
     switch (phase.kind) {
       case 'waiting':

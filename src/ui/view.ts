@@ -49,6 +49,7 @@ export class View {
   private readonly camera: HTMLButtonElement;
   private readonly flipButton: HTMLButtonElement;
   private readonly updateBanner: HTMLElement;
+  private readonly sound: HTMLElement;
   private lastScreen = '';
 
   constructor(root: HTMLElement, events: ViewEvents) {
@@ -71,6 +72,8 @@ export class View {
     this.camera = $(root, '.camera');
     this.flipButton = $(root, '.flip');
     this.updateBanner = $(root, '.update-banner');
+    this.sound = $(root, '.sound-card');
+    $(root, '.sound-on').addEventListener('click', () => this.playRemote());
 
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -114,6 +117,9 @@ export class View {
         break;
       case 'offline':
         alert = { title: text.offline };
+        break;
+      case 'unsupported':
+        alert = { title: text.unsupported(state.missing), help: text.unsupportedHelp };
         break;
     }
 
@@ -163,9 +169,37 @@ export class View {
   showRemote(stream: MediaStream | null): void {
     if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
     this.app.classList.toggle('has-remote', stream !== null);
-    // Autoplay with sound is allowed after the person pressed Join; if a browser
-    // still refuses, the next tap anywhere starts playback.
-    if (stream) this.remoteVideo.play().catch(() => document.addEventListener('pointerdown', () => void this.remoteVideo.play(), { once: true }));
+    if (stream) this.playRemote();
+    else this.sound.hidden = true;
+  }
+
+  /**
+   * Plays the other person with sound. A browser may refuse (autoplay policy: no tap on
+   * the page yet, an invite link opened, a strict setting): then the picture starts at
+   * once without sound, and a button, announced, offers the sound. Never a frozen frame.
+   */
+  private playRemote(): void {
+    const video = this.remoteVideo;
+    const stream = video.srcObject;
+    video.muted = false;
+    video.play().then(
+      () => (this.sound.hidden = true),
+      (error: unknown) => {
+        // AbortError: another stream took its place, and its own play() speaks for it.
+        if (video.srcObject !== stream || (error as Error).name !== 'NotAllowedError') return;
+        video.muted = true;
+        video.play().then(
+          () => this.offerSound(text.soundBlocked, text.soundOn),
+          () => this.offerSound(text.videoBlocked, text.videoOn),
+        );
+      },
+    );
+  }
+
+  private offerSound(message: string, action: string): void {
+    $(this.sound, '.sound-text').textContent = message;
+    $(this.sound, '.sound-on').textContent = action;
+    this.sound.hidden = false;
   }
 
   flash(message: string): void {
