@@ -37,17 +37,31 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots
  * @property {string} [label] prefix for the page's console lines
  */
 
-/** A launched browser of either engine. */
+/**
+ * A browser of either engine. Chromium: one process, a private context per person.
+ * Firefox: one process per person (its first tab), started by newPerson. A page in a
+ * background tab or an unfocused window of Firefox waits for focus before it gets the
+ * camera, and its frames and timers are held back; two people are two browsers anyway.
+ */
 export class Browser {
-  /** @param {Engine} engine @param {any} native Playwright Browser or Puppeteer Browser */
-  constructor(engine, native) {
+  /** @param {Engine} engine @param {any} native Playwright Browser (Chromium), null (Firefox) @param {LaunchOptions} [options] */
+  constructor(engine, native, options = {}) {
     this.engine = engine;
     this.native = native;
+    this.options = options;
+    /** Firefox processes started for people, closed with this Browser. */
+    this.processes = new Set();
   }
 
   /** @returns {Promise<string>} */
   async version() {
-    return this.engine === 'chromium' ? this.native.version() : (await this.native.version()).replace(/^firefox\//, '');
+    if (this.engine === 'chromium') return this.native.version();
+    const b = await launchFirefox(this.options);
+    try {
+      return (await b.version()).replace(/^firefox\//, '');
+    } finally {
+      await b.close();
+    }
   }
 
   /** A new person: a fresh private context (own storage, so own identity), camera and microphone granted. */
@@ -70,10 +84,10 @@ export class Browser {
       person = new Person('chromium', await context.newPage(), context);
       person.page.on('pageerror', (e) => console.log(`[${options.label ?? 'page'} error] ${e.message}`));
     } else {
-      const context = await this.native.createBrowserContext();
-      // A window of its own: a person's page is the shown tab of its window, never a
-      // background tab (whose camera, timers and frames Firefox holds back).
-      const page = await context.newPage({ type: 'window' });
+      const process = await launchFirefox(this.options);
+      this.processes.add(process);
+      const [page] = await process.pages();
+      const context = { close: async () => void (this.processes.delete(process), await process.close()) };
       await page.setViewport({ ...viewport, ...(options.deviceScaleFactor ? { deviceScaleFactor: options.deviceScaleFactor } : {}) });
       await page.evaluateOnNewDocument(installProbes, probes);
       person = new Person('firefox', page, context);
@@ -87,9 +101,20 @@ export class Browser {
     return person;
   }
 
-  close() {
-    return this.native.close();
+  async close() {
+    if (this.native) await this.native.close();
+    await Promise.all([...this.processes].map((p) => p.close().catch(() => {})));
   }
+}
+
+function launchFirefox(/** @type {LaunchOptions} */ options) {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    extraPrefsFirefox: firefoxPrefs(options),
+    protocolTimeout: 120_000,
+  });
 }
 
 /** @param {Engine} engine @param {LaunchOptions} [options] */
@@ -97,14 +122,7 @@ export async function launch(engine, options = {}) {
   if (engine === 'chromium') {
     return new Browser('chromium', await chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs(options) }));
   }
-  const native = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX,
-    headless: true,
-    extraPrefsFirefox: firefoxPrefs(options),
-    protocolTimeout: 120_000,
-  });
-  return new Browser('firefox', native);
+  return new Browser('firefox', null, options);
 }
 
 /** One person's page, in either engine. `page` and `context` are the driver's own objects. */
@@ -140,14 +158,19 @@ export class Person {
 
   /** Types into the room-name field, as a person would. */
   async typeRoom(/** @type {string} */ name) {
-    if (this.engine === 'chromium') await this.page.getByRole('textbox', { name: /room/i }).fill(name);
-    else await this.page.locator('::-p-aria([name="Room name"][role="textbox"])').fill(name);
+    if (this.engine === 'chromium') return void (await this.page.getByRole('textbox', { name: /room/i }).fill(name));
+    const field = await this.page.$('::-p-aria([name="Room name"][role="textbox"])');
+    if (!field) throw new Error(`no room-name field: ${await seen(this)}`);
+    await field.evaluate((el) => (el.value = ''));
+    await field.type(name);
   }
 
   /** Clicks the button with this accessible name. */
   async press(/** @type {string} */ name) {
-    if (this.engine === 'chromium') await this.page.getByRole('button', { name, exact: true }).click();
-    else await this.page.locator(`::-p-aria([name="${name}"][role="button"])`).click();
+    if (this.engine === 'chromium') return void (await this.page.getByRole('button', { name, exact: true }).click());
+    const button = await this.page.$(`::-p-aria([name="${name}"][role="button"])`);
+    if (!button) throw new Error(`no button "${name}": ${await seen(this)}`);
+    await button.click();
   }
 
   /** Saves test-results/screenshots/<name>.png and returns its path. */
