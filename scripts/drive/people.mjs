@@ -283,7 +283,7 @@ export async function joinRoom(/** @type {Driven} */ x, /** @type {string} */ na
       return !!form && !form.hidden && form.checkVisibility();
     });
     return shown || `no room prompt: ${await seen(p)}`;
-  }, { timeout: 30_000, what: 'the room prompt' });
+  }, { timeout: 60_000, what: 'the room prompt' });
   await p.typeRoom(name);
   await p.press('Join');
 }

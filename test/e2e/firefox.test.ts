@@ -58,7 +58,7 @@ async function callByTyping(first: Browser, second: Browser, label: string) {
   await ben.typeRoom(room);
   const t0 = Date.now();
   await ben.press('Join');
-  await explained({ ana, ben }, () => bothFlowing(ana, ben));
+  await explained({ ana, ben }, () => bothFlowing(ana, ben, 60_000));
   await record(`${first.engine} → ${second.engine}`, 'joined by typing the name', t0, ana, ben);
   return { room, ana, ben, close: () => Promise.all([ana.close(), ben.close()]).then(() => undefined) };
 }
@@ -107,7 +107,7 @@ describe.skipIf(blocker)('calls with Firefox', { timeout: 240_000 }, () => {
     expect(new URL(link).searchParams.get('room')).toBe(room);
     const t0 = Date.now();
     await ben.goto(link);
-    await explained({ ana, ben }, () => bothFlowing(ana, ben));
+    await explained({ ana, ben }, () => bothFlowing(ana, ben, 60_000));
     await record('firefox → chromium', 'joined by the invite link', t0, ana, ben);
     await Promise.all([ana.close(), ben.close()]);
   });
@@ -121,7 +121,7 @@ describe.skipIf(blocker)('calls with Firefox', { timeout: 240_000 }, () => {
     await waitForState(cat, /naming/);
     await cat.screenshot('firefox-phone-room-full');
     // The two in the call are not disturbed.
-    await bothFlowing(ana, ben);
+    await bothFlowing(ana, ben, 60_000);
     await Promise.all([close(), cat.close()]);
   });
 
@@ -195,7 +195,7 @@ describe.skipIf(blocker)('a Firefox that plays calls only without sound until a 
     // One tap and the call has sound, and goes on.
     await ben.press('Turn on sound');
     await benShows({ state: 'call:connected', paused: false, muted: false, soundButton: null }, 'the call playing with sound');
-    await explained({ ana, ben }, () => bothFlowing(ana, ben));
+    await explained({ ana, ben }, () => bothFlowing(ana, ben, 60_000));
     await Promise.all([ana.close(), ben.close()]);
   });
 });
