@@ -40,10 +40,14 @@ export interface Outbox {
 
 export type JoinResult =
   | { kind: 'full' }
-  | { kind: 'joined'; created: boolean; rejoined: boolean; offer: PreOffer | null; room: RoomView };
+  | { kind: 'joined'; offer: PreOffer | null; room: RoomView };
 
 export type Unsubscribe = () => void;
 
+/**
+ * `roomId` everywhere below is the room's canonical name (parseRoomName().id): the backend
+ * derives from it what it stores (src/signaling/crypto.ts), and never stores the name itself.
+ */
 export interface RoomBackend {
   readonly uid: string;
   /** Takes (or retakes) a seat in one transaction, creating the room if needed. */

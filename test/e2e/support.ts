@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, chromiumArgs } from '../../scripts/chromium.mjs';
-import { parseRoomName } from '../../src/rooms/names.ts';
+import { roomDocId } from './room-id.ts';
 
 export { CHROMIUM, chromiumArgs };
 
@@ -211,11 +211,9 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
 }
 
-/** The Firestore path of a room, from the name people type. */
+/** The Firestore path of a room, from the name people type (its id is a hash of the name). */
 export function roomPath(name: string): string {
-  const r = parseRoomName(name);
-  if (!r.ok) throw new Error(r.message);
-  return `/rooms/${encodeURIComponent(r.id)}`;
+  return `/rooms/${roomDocId(name)}`;
 }
 
 /** Makes `uid`'s seat look last refreshed `ageMs` ago (time passing for it, as an administrator). */
