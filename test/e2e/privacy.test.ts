@@ -122,7 +122,9 @@ describe.skipIf(blocker)('privacy: what the database holds', () => {
     await joinRoom(ana.page, room);
     await waitForState(ana.page, /call:waiting/);
     await expect.poll(async () => (await emulatorRest(roomPath(room))).status, { timeout: 10_000 }).toBe(200);
-    await ana.page.close({ runBeforeUnload: false });
+    // Closed the way a person closes a tab (beforeunload, pagehide, unload all run; Duet has no
+    // beforeunload handler, so nothing asks to stay).
+    await ana.page.close({ runBeforeUnload: true });
     // Without the cleanup the room would stay for the 24 h of its `expires`.
     await expect.poll(async () => (await emulatorRest(roomPath(room))).status, { timeout: 30_000 }).toBe(404);
     await ana.context.close();
