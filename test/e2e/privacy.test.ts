@@ -144,6 +144,24 @@ describe.skipIf(blocker)('privacy: what the database holds', () => {
     await Promise.all([ana.context.close(), ben.context.close()]);
   });
 
+  it('"Generate a private name" fills the prompt with seven random words, and that room works', async () => {
+    const ana = await newPerson(browser());
+    await openApp(ana.page);
+    const input = ana.page.getByRole('textbox', { name: /room/i });
+    await expect.poll(() => input.isVisible(), { timeout: 30_000 }).toBe(true);
+    await ana.page.getByRole('button', { name: 'Generate a private name' }).click();
+    const first = await input.inputValue();
+    expect(first).toMatch(/^[a-z]+( [a-z]+){6}$/);
+    expect(await ana.page.locator('#room-hint').textContent()).toMatch(/nobody will guess/);
+    await ana.page.getByRole('button', { name: 'Generate a private name' }).click();
+    expect(await input.inputValue()).not.toBe(first);
+    const name = await input.inputValue();
+    await ana.page.getByRole('button', { name: 'Join' }).click();
+    await waitForState(ana.page, /call:waiting/);
+    await expect.poll(async () => (await emulatorRest(roomPath(name))).status, { timeout: 10_000 }).toBe(200);
+    await ana.context.close();
+  });
+
   it('measures the room-name key derivation in Chromium, as is and with the CPU throttled 4x', async () => {
     const { page, context } = await newPerson(browser());
     await openApp(page);
