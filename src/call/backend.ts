@@ -44,6 +44,10 @@ export type JoinResult =
 
 export type Unsubscribe = () => void;
 
+/**
+ * `roomId` everywhere below is the room's canonical name (parseRoomName().id): the backend
+ * derives from it what it stores (src/signaling/crypto.ts), and never stores the name itself.
+ */
 export interface RoomBackend {
   readonly uid: string;
   /** Takes (or retakes) a seat in one transaction, creating the room if needed. */

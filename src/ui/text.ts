@@ -17,6 +17,8 @@ export const text = {
   offline: 'You’re offline. A call needs an internet connection — Duet will carry on as soon as you’re back.',
   serviceDown:
     'Duet can’t reach its call service right now. Check your connection; it will try again by itself.',
+  privateName:
+    'Seven random words nobody will guess. Join, then send the invite link to the person you want to talk to.',
   copied: 'Link copied. Paste it in a message to the person you want to talk to.',
   /** The browser refused to play the call with sound (autoplay policy): the picture plays silently. */
   soundBlocked: 'Your browser started the call without sound.',

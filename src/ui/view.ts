@@ -1,6 +1,7 @@
 // The page: owns the DOM under <main class="app"> and renders an AppState.
 // It reports what the person does through callbacks and decides nothing itself.
 
+import { generatePrivateName } from '../rooms/names.ts';
 import type { AppState, Controls } from './state.ts';
 import { text } from './text.ts';
 
@@ -80,6 +81,12 @@ export class View {
       events.join(this.input.value);
     });
     $(root, '.cancel').addEventListener('click', () => events.cancel());
+    // A strong name for people who want one (docs/PRIVACY.md): filled in, not joined yet.
+    $(root, '.generate-name').addEventListener('click', () => {
+      this.input.value = generatePrivateName();
+      $(root, '#room-hint').textContent = text.privateName;
+      this.input.focus();
+    });
     this.retry.addEventListener('click', () => events.retry());
     $(root, '.leave').addEventListener('click', () => events.leave());
     this.mic.addEventListener('click', () => events.toggleMic());

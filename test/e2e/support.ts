@@ -22,7 +22,7 @@ import {
   type LaunchOptions,
   type PersonOptions,
 } from '../../scripts/drive/people.mjs';
-import { parseRoomName } from '../../src/rooms/names.ts';
+import { roomDocId } from './room-id.ts';
 
 export {
   BASE_URL,
@@ -117,11 +117,9 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
 }
 
-/** The Firestore path of a room, from the name people type. */
+/** The Firestore path of a room, from the name people type (its id is a hash of the name). */
 export function roomPath(name: string): string {
-  const r = parseRoomName(name);
-  if (!r.ok) throw new Error(r.message);
-  return `/rooms/${encodeURIComponent(r.id)}`;
+  return `/rooms/${roomDocId(name)}`;
 }
 
 /** Makes `uid`'s seat look last refreshed `ageMs` ago (time passing for it, as an administrator). */
