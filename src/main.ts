@@ -26,7 +26,9 @@ const connect = (): Promise<RoomBackend> => {
   return backend;
 };
 void connect().catch(() => {});
-const rtcConfig = loadRtcConfig();
+// ICE servers: public STUN plus a relay with short-lived credentials, minted for the
+// signed-in person (so after sign-in), ready long before anyone has typed a room name.
+const rtcConfig = loadRtcConfig(() => connect().then((b) => b.idToken()));
 
 let state: AppState = { screen: 'starting' };
 let stream: MediaStream | null = null;

@@ -79,7 +79,7 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
     connectFirestoreEmulator(db, host, __EMULATORS__.firestore);
   }
   const uid = await signIn(auth);
-  return new FirestoreBackend(app, db, uid);
+  return new FirestoreBackend(app, db, uid, auth);
 }
 
 async function signIn(auth: Auth): Promise<string> {
@@ -138,10 +138,17 @@ class FirestoreBackend implements RoomBackend {
     readonly app: FirebaseApp,
     private readonly db: Firestore,
     readonly uid: string,
+    private readonly auth: Auth,
   ) {}
 
   now(): number {
     return Date.now() + this.clockOffset;
+  }
+
+  async idToken(): Promise<string> {
+    const user = this.auth.currentUser;
+    if (!user) throw new Error('not signed in');
+    return user.getIdToken();
   }
 
   private room(roomId: string): DocumentReference {
