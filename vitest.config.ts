@@ -62,7 +62,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine.
-          hookTimeout: 240_000,
+          hookTimeout: 300_000,
           sequence: { groupOrder: 2 },
         },
       },

@@ -59,6 +59,27 @@ async function person(browser: Browser, name: string, options: PersonOptions = {
   return p;
 }
 
+/** Bytes per second this page's connected transport sends and receives, over `ms`; and the outgoing video size. */
+async function throughput(page: Page, ms: number) {
+  return page.evaluate(async (ms) => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected');
+    const pc = pcs[pcs.length - 1]!;
+    const read = async () => {
+      let sent = 0, received = 0, width = 0, height = 0, fps = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'transport') { sent += s.bytesSent; received += s.bytesReceived; }
+        if (s.type === 'outbound-rtp' && s.kind === 'video') { width = s.frameWidth ?? 0; height = s.frameHeight ?? 0; fps = s.framesPerSecond ?? 0; }
+      });
+      return { sent, received, width, height, fps, at: performance.now() };
+    };
+    const a = await read();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = await read();
+    const s = (b.at - a.at) / 1000;
+    return { sentBps: ((b.sent - a.sent) * 8) / s, receivedBps: ((b.received - a.received) * 8) / s, video: `${b.width}x${b.height}@${Math.round(b.fps)}` };
+  }, ms);
+}
+
 /** The selected candidate pair of the page's connected peer connection, from getStats. */
 async function selectedPair(page: Page) {
   return page.evaluate(async () => {
@@ -160,6 +181,10 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
       expect(pair?.local.type === 'relay' ? pair.local.address : pair?.remote.address).toBe(TURN_IP);
       expect(await remoteHasLiveAudio(p.page)).toBe(true);
     }
+    // What one relayed call costs the relay (docs/TURN.md): each side's transport, 10 s.
+    const [ta, tb] = await Promise.all([throughput(ana.page, 10_000), throughput(ben.page, 10_000)]);
+    const kbps = (n: number) => `${Math.round(n / 1000)} kbit/s`;
+    figures.push(`relayed call, 10 s: Ana sends ${kbps(ta.sentBps)} (${ta.video}) receives ${kbps(ta.receivedBps)}; Ben sends ${kbps(tb.sentBps)} (${tb.video}) receives ${kbps(tb.receivedBps)}`);
     await close();
   });
 

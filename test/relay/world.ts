@@ -38,6 +38,13 @@ export function relayBlocker(): string | null {
   return null;
 }
 
+/** The environment without another emulator set's variables (FIRESTORE_EMULATOR_HOST, ...). */
+function ownEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = emulatorEnv();
+  for (const k of Object.keys(env)) if (/EMULATOR_HOST|EMULATOR_HUB|^GCLOUD_PROJECT$|^FIREBASE_CONFIG$/.test(k)) delete env[k];
+  return env;
+}
+
 export interface World {
   topology: ReturnType<typeof createTopology>;
   dir: string;
@@ -106,11 +113,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ['netns', 'exec', topology.ns.internet, firebase, 'emulators:start', '--project', PROJECT, '--only', 'auth,firestore,hosting,functions', '--config', join(dir, 'firebase.json')],
       // TMPDIR: firebase-tools keeps a per-project "hub locator" file there; a private one
       // keeps this instance from mistaking another run's (or a crashed one's) for its own.
-      { cwd: dir, env: { ...emulatorEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // The suite's own emulators' variables (emulators:exec sets them) would point this set at those.
+      { cwd: dir, env: { ...ownEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(emulators);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`emulators not ready after 180 s:\n${emulatorLog.join('')}`)), 180_000);
+      const timer = setTimeout(() => reject(new Error(`emulators not ready after 240 s:\n${emulatorLog.join('')}`)), 240_000);
       const onData = (chunk: Buffer) => {
         const s = chunk.toString();
         emulatorLog.push(s);
