@@ -27,10 +27,17 @@ export interface PeerLinkOptions {
 export interface PeerLink {
   readonly id: string;
   readonly pc: RTCPeerConnection;
+  /** The SDP we last set locally (with the candidates gathered so far), or null. */
+  localSdp(): string | null;
+  /** True once a description from the other side has been applied. */
+  hasRemote(): boolean;
+  /** No negotiation in flight (nothing waits for an answer). */
+  isStable(): boolean;
   receive(message: SignalMessage): void;
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
-  restartIce(): void;
+  /** Restarts ICE, with `config` (e.g. renewed relay credentials) applied first. */
+  restartIce(config?: RTCConfiguration): void;
   /**
    * Sets who yields in an offer collision. A pre-offer is made before anyone is there to
    * be polite to; once someone answers it, the roles must be set, or both sides may be
@@ -132,6 +139,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   return {
     id: options.id,
     pc,
+    localSdp: () => pc.localDescription?.sdp ?? null,
+    hasRemote: () => pc.remoteDescription !== null,
+    isStable: () => pc.signalingState === 'stable',
     receive(message) {
       enqueue(async () => {
         if (!closed) await applyMessage(message);
@@ -152,8 +162,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         pc.addEventListener('icegatheringstatechange', check);
       });
     },
-    restartIce() {
-      if (!closed) pc.restartIce();
+    restartIce(config) {
+      if (closed) return;
+      // Fresh TURN credentials (they expire) go in before the new gathering starts.
+      if (config) pc.setConfiguration(config);
+      pc.restartIce();
     },
     setPolite(value) {
       polite = value;
