@@ -5,7 +5,7 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
+import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
@@ -31,7 +31,11 @@ const connect = (): Promise<RoomBackend> => {
 void connect().catch(() => {});
 // ICE servers: public STUN plus a relay with short-lived credentials, minted for the
 // signed-in person (so after sign-in), ready long before anyone has typed a room name.
-const rtcConfig = loadRtcConfig(() => connect().then((b) => b.idToken()));
+const rtcConfig = loadRtcConfig(async () => {
+  const b = await connect();
+  if (!b.idToken) throw new Error('this backend has no sign-in for the TURN function');
+  return b.idToken();
+});
 
 let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false };
 let stream: MediaStream | null = null;
@@ -138,6 +142,8 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
     roomId: name.id,
     stream: stream!,
     rtcConfig: await rtcConfig,
+    // Before each ICE restart: relay credentials renewed if they expire soon.
+    refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
     onRemoteStream: (s) => view.showRemote(s),
     fail: reportError,

@@ -65,7 +65,7 @@ export interface RoomBackend {
   /** The server's clock, estimated. */
   now(): number;
   /** A Firebase ID token for this user, for the app's own Cloud Function (TURN credentials). */
-  idToken(): Promise<string>;
+  idToken?(): Promise<string>;
 }
 
 /** A seat not refreshed for this long may be taken by someone else (firestore.rules agrees). */
