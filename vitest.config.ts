@@ -61,8 +61,9 @@ export default defineConfig({
           include: ['test/relay/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
-          // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine.
-          hookTimeout: 300_000,
+          // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine
+          // (seen here: over 4 min with the load average at 30-90 on 2 cores).
+          hookTimeout: 480_000,
           sequence: { groupOrder: 2 },
         },
       },

@@ -5,7 +5,7 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig } from './config.ts';
+import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
@@ -36,6 +36,12 @@ const rtcConfig = loadRtcConfig(async () => {
   if (!b.idToken) throw new Error('this backend has no sign-in for the TURN function');
   return b.idToken();
 });
+// "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
+const relayOnlyBox = document.querySelector<HTMLInputElement>('input[name="relay-only"]');
+if (relayOnlyBox) {
+  relayOnlyBox.checked = relayOnlyPreferred();
+  relayOnlyBox.addEventListener('change', () => useRelayOnly(relayOnlyBox.checked));
+}
 
 let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false };
 let stream: MediaStream | null = null;
@@ -141,7 +147,8 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
   const thisCall = new Call(api, {
     roomId: name.id,
     stream: stream!,
-    rtcConfig: await rtcConfig,
+    // Credentials renewed if the page has been open long, and the relay-only choice applied.
+    rtcConfig: await rtcConfig.then(refreshRtcConfig),
     // Before each ICE restart: relay credentials renewed if they expire soon.
     refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),

@@ -15,6 +15,7 @@ import {
 } from '../e2e/support.ts';
 import { APP_URL, relayBlocker, startWorld, TURN_IP, type World } from './world.ts';
 import { RELAY_ONLY_KEY, TURN_CREDENTIALS_PATH } from '../../src/config.ts';
+import { roomInput } from '../e2e/support.ts';
 
 const blocker = relayBlocker();
 if (blocker) console.log(`relay tests (NATs, TURN) skipped: ${blocker}`);
@@ -43,7 +44,6 @@ async function person(browser: Browser, name: string, options: PersonOptions = {
   const context = await browser.newContext({ baseURL: APP_URL, permissions: ['camera', 'microphone'], viewport: { width: 390, height: 844 } });
   await trackPeerConnections(context);
   if (options.noFunction) await context.route(`**${TURN_CREDENTIALS_PATH}`, (route) => route.abort('connectionrefused'));
-  if (options.relayOnly) await context.addInitScript((key) => localStorage.setItem(key, '1'), RELAY_ONLY_KEY);
   const page = await context.newPage();
   const p: Person = { context, page, credentials: [], connectedAfter: [] };
   page.on('console', (m) => {
@@ -133,6 +133,12 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
     const b = await person(home2, 'ben', ben);
     opened.push(a, b);
     await a.page.goto('/');
+    if (ana.relayOnly) {
+      // The person's own choice, on the room prompt; kept for next time.
+      await expect.poll(() => roomInput(a.page).isVisible(), { timeout: 30_000 }).toBe(true);
+      await a.page.getByRole('checkbox', { name: /hide my address/i }).check();
+      expect(await a.page.evaluate((key) => localStorage.getItem(key), RELAY_ONLY_KEY)).toBe('1');
+    }
     await joinRoom(a.page, room);
     await waitForState(a.page, /call:waiting/);
     await b.page.goto('/');

@@ -118,7 +118,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     );
     children.push(emulators);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`emulators not ready after 240 s:\n${emulatorLog.join('')}`)), 240_000);
+      const timer = setTimeout(() => reject(new Error(`emulators not ready after 420 s:\n${emulatorLog.join('')}`)), 420_000);
       const onData = (chunk: Buffer) => {
         const s = chunk.toString();
         emulatorLog.push(s);
