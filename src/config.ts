@@ -9,7 +9,7 @@ export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.
 export const TURN_CREDENTIALS_PATH = '/api/turn-credentials';
 /** A relay that answers later than this is left out: a call where a direct path exists must not wait for it. */
 const TURN_TIMEOUT_MS = 5_000;
-/** Credentials are fetched again this long before they expire (or at a quarter of their life left, if shorter). */
+/** Credentials are fetched again this long before they expire (or at half their life, if shorter). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** What the turnCredentials function answers (functions/index.js). */
@@ -124,7 +124,7 @@ export class RtcConfigSource {
   iceServersFresh(): boolean {
     if (!this.turn) return false;
     const lifetime = this.turn.expiresAt - this.turnFetchedAt;
-    return this.now() < this.turn.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 4);
+    return this.now() < this.turn.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
   }
 
   /** "Hide my address": only relayed candidates, from the next refresh on. */

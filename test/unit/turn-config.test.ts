@@ -40,15 +40,15 @@ describe('the page’s ICE configuration', () => {
     expect((await source.get()).iceServers).toEqual([STUN]);
   });
 
-  it('renews the credentials when a quarter of their life is left, not before', async () => {
+  it('renews the credentials when half their life (at most 5 minutes) is left, not before', async () => {
     let now = 1_000_000;
     let minted = 0;
     const source = new RtcConfigSource(async () => relay(++minted, now + 40_000), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
     await source.get();
-    now += 29_000; // 11 s left of 40
+    now += 19_000; // 21 s left of 40
     expect(source.iceServersFresh()).toBe(true);
     expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c1' });
-    now += 2_000; // 9 s left: less than a quarter
+    now += 2_000; // 19 s left: less than half
     expect(source.iceServersFresh()).toBe(false);
     expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c2' });
     expect(minted).toBe(2);
@@ -60,7 +60,7 @@ describe('the page’s ICE configuration', () => {
     const source = new RtcConfigSource(async () => (fail ? Promise.reject(new Error('down')) : relay(1, now + 40_000)), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
     await source.get();
     fail = true;
-    now = 35_000;
+    now = 35_000; // due for renewal, the renewal fails: the old ones still hold for 5 s
     expect((await source.get()).iceServers).toHaveLength(1);
     now = 41_000;
     expect((await source.get()).iceServers).toHaveLength(0);
