@@ -143,7 +143,9 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
       expect(await a.page.evaluate((key) => localStorage.getItem(key), RELAY_ONLY_KEY)).toBe('1');
     }
     await joinRoom(a.page, room);
-    await waitForState(a.page, /call:waiting/);
+    // The first join of the run meets a cold Firestore emulator (rules compiled on first use):
+    // on a loaded machine that alone has taken over 30 s.
+    await waitForState(a.page, /call:waiting/, 90_000);
     await b.page.goto('/');
     await joinRoom(b.page, room);
     const joinedAt = Date.now();
