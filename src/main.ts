@@ -5,7 +5,7 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
+import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
@@ -30,9 +30,15 @@ const connect = (): Promise<RoomBackend> => {
   return backend;
 };
 void connect().catch(() => {});
-const rtcConfig = loadRtcConfig();
+// ICE servers: public STUN plus a relay with short-lived credentials, minted for the
+// signed-in person (so after sign-in), ready long before anyone has typed a room name.
+const rtcConfig = loadRtcConfig(async () => {
+  const b = await connect();
+  if (!b.idToken) throw new Error('this backend has no sign-in for the TURN function');
+  return b.idToken();
+});
 
-let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false };
+let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false, relayOnly: relayOnlyPreferred() };
 let stream: MediaStream | null = null;
 let call: Call | null = null;
 let room = '';
@@ -53,11 +59,16 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
       .then(() => view.flash(text.copied))
       .catch(() => {}),
   reloadForUpdate: () => applyUpdate(),
+  // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
+  relayOnly: (on) => {
+    useRelayOnly(on);
+    render({ ...state, relayOnly: on });
+  },
 });
 
 /** Moves to another screen; the controls and update offer carry over. */
 function show(screen: Screen): void {
-  render({ ...screen, controls: state.controls, updateReady: state.updateReady });
+  render({ ...screen, controls: state.controls, updateReady: state.updateReady, relayOnly: state.relayOnly });
 }
 
 function setControls(patch: Partial<Controls>): void {
@@ -137,7 +148,10 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
   const thisCall = new Call(api, {
     roomId: name.id,
     stream: stream!,
-    rtcConfig: await rtcConfig,
+    // Credentials renewed if the page has been open long, and the relay-only choice applied.
+    rtcConfig: await rtcConfig.then(refreshRtcConfig),
+    // Before each ICE restart: relay credentials renewed if they expire soon.
+    refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
     onRemoteStream: (s) => view.showRemote(s),
     fail: reportError,

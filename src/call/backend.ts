@@ -68,6 +68,8 @@ export interface RoomBackend {
   leave(roomId: string): Promise<void>;
   /** The server's clock, estimated. */
   now(): number;
+  /** A Firebase ID token for this user, for the app's own Cloud Function (TURN credentials). */
+  idToken?(): Promise<string>;
 }
 
 /** A seat not refreshed for this long may be taken by someone else (firestore.rules agrees). */

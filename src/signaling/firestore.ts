@@ -60,7 +60,7 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
   const pageHide = new PageHideLeave(`${restBase}/v1/projects/${projectId}/databases/(default)/documents`, uid, () =>
     auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null),
   );
-  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide);
+  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth);
 }
 
 async function signIn(auth: Auth): Promise<string> {
@@ -100,10 +100,18 @@ class FirestoreBackend implements RoomBackend {
     readonly uid: string,
     private readonly salt: string,
     private readonly pageHide: PageHideLeave,
+    private readonly auth: Auth,
   ) {}
 
   now(): number {
     return Date.now() + this.clockOffset;
+  }
+
+  /** The signed-in user's ID token (for the relay-credentials function). */
+  async idToken(): Promise<string> {
+    const user = this.auth.currentUser;
+    if (!user) throw new Error('not signed in');
+    return user.getIdToken();
   }
 
   private roomSecrets(name: string): Promise<RoomSecrets> {

@@ -33,6 +33,8 @@ export type AppState = Screen & {
   controls: Controls;
   /** A new version is installed and waiting for the person's Reload. */
   updateReady: boolean;
+  /** "Hide my address": calls go through the relay only (a kept preference). */
+  relayOnly: boolean;
 };
 
 export const initialControls: Controls = { muted: false, cameraOff: false, facing: 'user', canFlip: false };

@@ -16,6 +16,7 @@ export interface ViewEvents {
   share(): void;
   copy(): void;
   reloadForUpdate(): void;
+  relayOnly(on: boolean): void;
 }
 
 const $ = <T extends Element>(root: ParentNode, selector: string): T => {
@@ -50,6 +51,7 @@ export class View {
   private readonly camera: HTMLButtonElement;
   private readonly flipButton: HTMLButtonElement;
   private readonly updateBanner: HTMLElement;
+  private readonly relayOnly: HTMLInputElement;
   private readonly sound: HTMLElement;
   private lastScreen = '';
 
@@ -95,6 +97,8 @@ export class View {
     this.shareButton.addEventListener('click', () => events.share());
     $(root, '.copy').addEventListener('click', () => events.copy());
     $(root, '.update-reload').addEventListener('click', () => events.reloadForUpdate());
+    this.relayOnly = $(root, 'input[name="relay-only"]');
+    this.relayOnly.addEventListener('change', () => events.relayOnly(this.relayOnly.checked));
     this.shareButton.hidden = typeof navigator.share !== 'function';
   }
 
@@ -157,6 +161,7 @@ export class View {
     this.lastScreen = state.screen;
     this.renderControls(state.controls);
     this.updateBanner.hidden = !state.updateReady;
+    this.relayOnly.checked = state.relayOnly;
   }
 
   private renderControls({ muted, cameraOff, facing, canFlip }: Controls): void {
