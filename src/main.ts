@@ -12,6 +12,8 @@ import type { AppState } from './ui/state.ts';
 import { attachPip } from './ui/pip.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
+import { InCall } from './incall.ts';
+import { InCallView } from './ui/incall.ts';
 
 // Firebase is the largest part of the app: start loading it now, while the
 // browser is still asking for the camera, but don't let the prompt wait for it.
@@ -39,18 +41,8 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   cancel: () => render({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
   retry: () => void start(),
   leave: () => void leave(),
-  toggleMic: () => {
-    const track = stream?.getAudioTracks()[0];
-    if (!track) return;
-    track.enabled = !track.enabled;
-    view.setMuted(!track.enabled);
-  },
-  toggleCamera: () => {
-    const track = stream?.getVideoTracks()[0];
-    if (!track) return;
-    track.enabled = !track.enabled;
-    view.setCameraOff(!track.enabled);
-  },
+  toggleMic: () => extras.toggleMic(),
+  toggleCamera: () => extras.toggleCamera(),
   flip: () => void flipCamera(),
   share: () => void navigator.share?.({ title: 'Duet', text: `Join me in “${room}” on Duet`, url: invite() }).catch(() => {}),
   copy: () =>
@@ -59,6 +51,23 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
       .then(() => view.flash(text.copied))
       .catch(() => {}),
   reloadForUpdate: () => applyUpdate(),
+});
+
+// During a call: state to the other person, chat, screen share, devices, quality, safety code.
+const extras: InCall = new InCall({
+  view: new InCallView(document.querySelector<HTMLElement>('main.app')!, {
+    toggleMic: () => extras.toggleMic(),
+    toggleCamera: () => extras.toggleCamera(),
+    toggleShare: () => void extras.toggleShare(),
+    sendChat: (body) => extras.sendChat(body),
+    chooseDevice: (role, id) => void extras.chooseDevice(role, id),
+    panel: (open) => extras.panel(open),
+  }),
+  setMuted: (muted) => view.setMuted(muted),
+  setCameraOff: (off) => view.setCameraOff(off),
+  remoteVideo: view.remoteVideo,
+  stream: () => stream,
+  fail: (e, context) => reportError(e, context),
 });
 
 function render(next: AppState): void {
@@ -123,21 +132,30 @@ async function join(input: string): Promise<void> {
     stream,
     rtcConfig: await rtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
-    onRemoteStream: (s) => view.showRemote(s),
+    onRemoteStream: (s) => {
+      view.showRemote(s);
+      extras.remoteStream(s);
+    },
+    onPeer: (pc, channel) => {
+      if (call === thisCall) extras.attachPeer(pc, channel);
+    },
     fail: reportError,
     onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
   });
   call = thisCall;
+  extras.begin(room);
   try {
     const result = await thisCall.start();
     if (result === 'full') {
       call = null;
+      extras.end();
       setUrl(null);
       render({ screen: 'naming', notice: { kind: 'alert', text: text.full(room) }, value: input });
       return;
     }
   } catch (error) {
     call = null;
+    extras.end();
     return cannotReach(error, 'joining the room', input);
   }
   setUrl(room);
@@ -156,6 +174,7 @@ function onPhase(source: Call, phase: CallPhase): void {
   if (call !== source) return; // a call we already left
   if (phase.kind === 'ended' && phase.reason !== 'left') {
     call = null;
+    extras.end();
     wakeLock.release();
     view.showRemote(null);
     setUrl(null);
@@ -170,6 +189,7 @@ function onPhase(source: Call, phase: CallPhase): void {
 async function leave(): Promise<void> {
   const leaving = call;
   call = null;
+  extras.end();
   wakeLock.release();
   view.showRemote(null);
   setUrl(null);

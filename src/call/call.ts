@@ -39,6 +39,8 @@ export interface CallOptions {
   rtcConfig: RTCConfiguration;
   onPhase: (phase: CallPhase) => void;
   onRemoteStream: (stream: MediaStream | null) => void;
+  /** Each new peer connection of the call, with its data channel (src/call/channel.ts). */
+  onPeer?: (pc: RTCPeerConnection, channel: RTCDataChannel) => void;
   /** Unexpected failures; the call tries to carry on. */
   fail: (error: unknown, context: string) => void;
   /** Called once per connection with ms from join() to connected (for diagnostics). */
@@ -442,6 +444,9 @@ export class Call {
         }
       },
       onConnectionState: (state) => this.onConnectionState(b, state),
+      onChannel: (channel) => {
+        if (this.binding === b) this.options.onPeer?.(b.link.pc, channel);
+      },
       fail: (e) => this.options.fail(e, 'negotiating the connection'),
     });
     this.binding = b;

@@ -21,6 +21,8 @@ export interface PeerLinkOptions {
   send: (message: SignalMessage) => void;
   onRemoteStream: (stream: MediaStream) => void;
   onConnectionState: (state: RTCPeerConnectionState) => void;
+  /** The call's data channel (state and chat, src/call/channel.ts), once per connection. */
+  onChannel?: (channel: RTCDataChannel) => void;
   fail: (error: unknown) => void;
 }
 
@@ -86,6 +88,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const addTracks = () => {
     for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
   };
+  // Negotiated (both sides create it with id 0): it is in the very first offer and
+  // answer, and opens with the connection, with no extra round trip or event to wait for.
+  const openChannel = () => options.onChannel?.(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
 
   if (options.offer) {
     const offer = options.offer;
@@ -94,11 +99,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     enqueue(async () => {
       await pc.setRemoteDescription(offer);
       addTracks();
+      openChannel();
       await pc.setLocalDescription();
       if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
     });
   } else {
     addTracks();
+    enqueue(async () => openChannel()); // before the first negotiationneeded task, after the caller holds the link
   }
 
   function applyMessage({ description, candidate }: SignalMessage): Promise<void> | void {
