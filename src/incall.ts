@@ -66,6 +66,18 @@ export class InCall {
     void this.refreshDevices();
   }
 
+  /** Right after capture: switch to the camera and microphone chosen last time, if present. */
+  async useRememberedDevices(): Promise<void> {
+    const devices = (await navigator.mediaDevices?.enumerateDevices?.().catch(() => null)) ?? [];
+    const stream = this.deps.stream();
+    for (const role of ['camera', 'microphone'] as const) {
+      const wanted = this.choice[role];
+      const track = role === 'camera' ? stream?.getVideoTracks()[0] : stream?.getAudioTracks()[0];
+      if (!wanted || !track || track.getSettings().deviceId === wanted || !optionsFor(devices, role).some((o) => o.id === wanted)) continue;
+      await this.useDevice(role, wanted).catch((e) => this.deps.fail(e, `opening the chosen ${role}`));
+    }
+  }
+
   /** The call ended (left, or lost): nothing carries over to the next one. */
   end(): void {
     this.channel?.close();
@@ -127,7 +139,7 @@ export class InCall {
   sendChat(body: string): void {
     if (!this.channel) return;
     const m = this.channel.sendChat(body);
-    this.deps.view.addMessage({ ...m, mine: true, pending: !this.channel.open });
+    this.deps.view.addMessage({ ...m, mine: true, pending: true });
   }
 
   panel(open: 'chat' | 'details' | null): void {

@@ -104,6 +104,7 @@ async function start(): Promise<void> {
     return;
   }
   view.showLocal(stream);
+  await extras.useRememberedDevices();
   void updateFlipButton();
   const fromLink = new URLSearchParams(location.search).get('room');
   if (await isOffline()) goOffline(fromLink ?? undefined);

@@ -32,6 +32,9 @@ const $ = <T extends Element>(root: ParentNode, selector: string): T => {
   return el;
 };
 
+/** A message not delivered after this long says it is waiting for the connection. */
+const PENDING_AFTER_MS = 1_500;
+
 const time = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 
 export class InCallView {
@@ -171,7 +174,12 @@ export class InCallView {
     const note = document.createElement('p');
     note.className = 'chat-pending';
     note.textContent = text.chat.sending;
-    note.hidden = !m.pending;
+    // Shown only when delivery takes a while (the link is down), not as a flash on every message.
+    note.hidden = true;
+    if (m.pending) {
+      li.classList.add('pending');
+      setTimeout(() => (note.hidden = !li.classList.contains('pending')), PENDING_AFTER_MS);
+    }
     li.append(meta, body, note);
     this.chatLog.append(li);
     this.chatEmpty.hidden = true;
@@ -181,7 +189,9 @@ export class InCallView {
   /** Our messages up to n reached the other person. */
   markDelivered(n: number): void {
     for (const li of this.chatLog.querySelectorAll<HTMLElement>('.chat-message.mine')) {
-      if (Number(li.dataset.n) <= n) $<HTMLElement>(li, '.chat-pending').hidden = true;
+      if (Number(li.dataset.n) > n) continue;
+      li.classList.remove('pending');
+      $<HTMLElement>(li, '.chat-pending').hidden = true;
     }
   }
 
