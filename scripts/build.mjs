@@ -44,7 +44,6 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
     define: {
       __EMULATORS__: JSON.stringify(emulators),
       __BENCH__: JSON.stringify(bench),
-      __SW__: 'true',
     },
     logLevel: quiet ? 'error' : 'warning',
   });

@@ -1,5 +1,5 @@
 // npm test: every suite in one emulator run.
-//   1. type check (page and service worker configs)
+//   1. type check (page code; tests and scripts)
 //   2. build dist/ for the emulators
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
 //      (unit, rules and browser suites; extra arguments go to vitest).
@@ -21,8 +21,8 @@ const run = (cmd, args, env = process.env) => {
 };
 
 console.log('› type check');
-run('npx', ['tsc', '-p', 'tsconfig.json']);
-if (existsSync(`${root}/src/sw/tsconfig.json`)) run('npx', ['tsc', '-p', 'src/sw/tsconfig.json']);
+run('npx', ['tsc', '-p', 'tsconfig.json']); // page code: DOM only
+run('npx', ['tsc', '-p', 'tsconfig.node.json']); // tests and scripts: Node too
 
 console.log('› build');
 await build();

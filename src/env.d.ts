@@ -4,5 +4,3 @@
 declare const __EMULATORS__: { auth: number; firestore: number } | null;
 /** True in `npm run bench` builds: Firestore reads and writes are counted on globalThis.__duetMetrics. */
 declare const __BENCH__: boolean;
-/** True when the build generated a service worker (sw.js). */
-declare const __SW__: boolean;

@@ -1,15 +1,18 @@
-// Wires the parts together: media capture, the room prompt, the call, the view.
-// Decisions live here; the parts below know nothing of each other.
+// The app's controller: it holds the one AppState, decides what happens on each thing
+// the person does and each thing the call or the network reports, and renders. The
+// parts it wires (media, call, view, service worker, reachability) know nothing of
+// each other.
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
+import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
+import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
 import { inviteLink, parseRoomName } from './rooms/names.ts';
-import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
-import { applyUpdate, registerServiceWorker, serverReachable, whenBackOnline } from './sw-bridge.ts';
-import type { AppState } from './ui/state.ts';
+import { applyUpdate, registerServiceWorker } from './sw-bridge.ts';
 import { attachPip } from './ui/pip.ts';
+import { initialControls, type AppState, type Controls, type Screen } from './ui/state.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
 import { InCall } from './incall.ts';
@@ -30,7 +33,7 @@ const connect = (): Promise<RoomBackend> => {
 void connect().catch(() => {});
 const rtcConfig = loadRtcConfig();
 
-let state: AppState = { screen: 'starting' };
+let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false };
 let stream: MediaStream | null = null;
 let call: Call | null = null;
 let room = '';
@@ -38,7 +41,7 @@ const wakeLock = new ScreenWakeLock();
 
 const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   join: (name) => void join(name),
-  cancel: () => render({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
+  cancel: () => show({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
   retry: () => void start(),
   leave: () => void leave(),
   toggleMic: () => extras.toggleMic(),
@@ -53,7 +56,8 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   reloadForUpdate: () => applyUpdate(),
 });
 
-// During a call: state to the other person, chat, screen share, devices, quality, safety code.
+// During a call: our controls told to the other person and theirs shown, chat, screen
+// share, devices, connection quality and the safety code (src/incall.ts).
 const extras: InCall = new InCall({
   view: new InCallView(document.querySelector<HTMLElement>('main.app')!, {
     toggleMic: () => extras.toggleMic(),
@@ -63,17 +67,26 @@ const extras: InCall = new InCall({
     chooseDevice: (role, id) => void extras.chooseDevice(role, id),
     panel: (open) => extras.panel(open),
   }),
-  setMuted: (muted) => view.setMuted(muted),
-  setCameraOff: (off) => view.setCameraOff(off),
+  setMuted: (muted) => setControls({ muted }),
+  setCameraOff: (cameraOff) => setControls({ cameraOff }),
   remoteVideo: view.remoteVideo,
   stream: () => stream,
   fail: (e, context) => reportError(e, context),
 });
 
+/** Moves to another screen; the controls and update offer carry over. */
+function show(screen: Screen): void {
+  render({ ...screen, controls: state.controls, updateReady: state.updateReady });
+}
+
+function setControls(patch: Partial<Controls>): void {
+  render({ ...state, controls: { ...state.controls, ...patch } });
+}
+
 function render(next: AppState): void {
   state = next;
   view.render(state);
-  // Test and debugging hook: the state as data (read by the browser tests).
+  // TEMPORARY, removed once the browser tests read main.app[data-screen/data-phase].
   document.documentElement.dataset.duet = state.screen + (state.screen === 'call' ? `:${state.phase.kind}` : '');
 }
 
@@ -94,51 +107,66 @@ function reportError(error: unknown, context: string): void {
 }
 
 async function start(): Promise<void> {
-  render({ screen: 'starting' });
+  show({ screen: 'starting' });
   stopStream(stream);
   stream = null;
   try {
     stream = await captureMedia();
   } catch (error) {
-    render({ screen: 'media-error', failure: describeMediaError(error) });
-    return;
+    return show({ screen: 'media-error', failure: describeMediaError(error) });
   }
   view.showLocal(stream);
+  setControls({ muted: false, cameraOff: false, facing: 'user' });
   await extras.useRememberedDevices();
-  void updateFlipButton();
+  void cameraCount().then((n) => setControls({ canFlip: n > 1 }));
   const fromLink = new URLSearchParams(location.search).get('room');
-  if (await isOffline()) goOffline(fromLink ?? undefined);
-  else if (fromLink !== null) void join(fromLink);
-  else render({ screen: 'naming' });
+  if (fromLink !== null) void join(fromLink);
+  else if (await isOffline()) waitForNetwork();
+  else show({ screen: 'naming' });
 }
 
+type JoinOutcome = 'joined' | 'full' | 'offline' | 'service-down' | { invalid: string };
+
+/** What the person typed (or the link said) leads to exactly one of these screens. */
 async function join(input: string): Promise<void> {
   if (!stream) return void start();
+  const outcome = await tryJoin(input);
+  if (outcome === 'joined') return;
+  if (outcome === 'offline') return waitForNetwork(input);
+  const notice = typeof outcome === 'object' ? outcome.invalid : outcome === 'full' ? text.full(room) : text.serviceDown;
+  show({ screen: 'naming', notice: { kind: 'alert', text: notice }, value: input });
+}
+
+async function tryJoin(input: string): Promise<JoinOutcome> {
   const name = parseRoomName(input);
-  if (!name.ok) {
-    render({ screen: 'naming', notice: { kind: 'alert', text: name.message }, value: input });
-    return;
-  }
-  if (await isOffline()) return goOffline(input);
+  if (!name.ok) return { invalid: name.message };
+  if (await isOffline()) return 'offline';
   room = name.display;
-  render({ screen: 'joining', room });
+  show({ screen: 'joining', room });
+  const unreachable = async (error: unknown, context: string): Promise<JoinOutcome> => {
+    reportError(error, context);
+    return (await serverReachable()) ? 'service-down' : 'offline';
+  };
   let api: RoomBackend;
   try {
     api = await connect();
   } catch (error) {
-    return cannotReach(error, 'connecting to the call service', input);
+    return unreachable(error, 'connecting to the call service');
   }
   const thisCall = new Call(api, {
     roomId: name.id,
-    stream,
+    stream: stream!,
     rtcConfig: await rtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
     onRemoteStream: (s) => {
       view.showRemote(s);
       extras.remoteStream(s);
     },
-    onPeer: (pc, channel) => {
-      if (call === thisCall) extras.attachPeer(pc, channel);
+    onLink: (link) => {
+      if (call !== thisCall || !link) return;
+      void link.channel.then((channel) => {
+        if (call === thisCall) extras.attachPeer(link.pc, channel);
+      });
     },
     fail: reportError,
     onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
@@ -146,67 +174,59 @@ async function join(input: string): Promise<void> {
   call = thisCall;
   extras.begin(room);
   try {
-    const result = await thisCall.start();
-    if (result === 'full') {
+    if ((await thisCall.start()) === 'full') {
       call = null;
       extras.end();
       setUrl(null);
-      render({ screen: 'naming', notice: { kind: 'alert', text: text.full(room) }, value: input });
-      return;
+      return 'full';
     }
   } catch (error) {
     call = null;
     extras.end();
-    return cannotReach(error, 'joining the room', input);
+    return unreachable(error, 'joining the room');
   }
   setUrl(room);
   void wakeLock.hold();
-  if (state.screen === 'joining') render({ screen: 'call', room, phase: thisCall.current, invite: invite() });
-}
-
-/** Joining failed on the way to the server: offline (wait for the network) or the service is down. */
-async function cannotReach(error: unknown, context: string, input: string): Promise<void> {
-  reportError(error, context);
-  if (!(await serverReachable())) return goOffline(input);
-  render({ screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input });
+  if (state.screen === 'joining') show({ screen: 'call', room, phase: thisCall.current, invite: invite() });
+  return 'joined';
 }
 
 function onPhase(source: Call, phase: CallPhase): void {
   if (call !== source) return; // a call we already left
   if (phase.kind === 'ended' && phase.reason !== 'left') {
-    call = null;
-    extras.end();
-    wakeLock.release();
-    view.showRemote(null);
-    setUrl(null);
+    endCall();
     const message = phase.reason === 'seat-lost' ? text.seatLost(room) : text.roomGone(room);
-    render({ screen: 'naming', notice: { kind: 'alert', text: message }, value: room });
-    return;
+    return show({ screen: 'naming', notice: { kind: 'alert', text: message }, value: room });
   }
   if (phase.kind === 'full' || phase.kind === 'ended') return; // handled by join() and leave()
-  render({ screen: 'call', room, phase, invite: invite() });
+  show({ screen: 'call', room, phase, invite: invite() });
 }
 
-async function leave(): Promise<void> {
-  const leaving = call;
+function endCall(): Call | null {
+  const ended = call;
   call = null;
   extras.end();
   wakeLock.release();
   view.showRemote(null);
   setUrl(null);
-  render({ screen: 'naming', notice: { kind: 'status', text: text.left(room) }, value: '' });
+  return ended;
+}
+
+async function leave(): Promise<void> {
+  const leaving = endCall();
+  show({ screen: 'naming', notice: { kind: 'status', text: text.left(room) }, value: '' });
   await leaving?.leave().catch((e) => reportError(e, 'leaving the room'));
 }
 
-async function updateFlipButton(): Promise<void> {
+async function cameraCount(): Promise<number> {
   const devices = await navigator.mediaDevices?.enumerateDevices?.().catch(() => []);
-  view.setCanFlip((devices ?? []).filter((d) => d.kind === 'videoinput').length > 1);
+  return (devices ?? []).filter((d) => d.kind === 'videoinput').length;
 }
 
-let facing: 'user' | 'environment' = 'user';
 async function flipCamera(): Promise<void> {
   if (!stream) return;
   const old = stream.getVideoTracks()[0];
+  const { facing } = state.controls;
   const wanted: typeof facing = facing === 'user' ? 'environment' : 'user';
   // Phones can rarely open two cameras at once: release the current one first.
   old?.stop();
@@ -218,18 +238,33 @@ async function flipCamera(): Promise<void> {
       const track = fresh.getVideoTracks()[0]!;
       fresh.getAudioTracks().forEach((t) => t.stop());
       if (old) stream.removeTrack(old);
+      track.enabled = !state.controls.cameraOff;
       stream.addTrack(track);
       await call?.replaceVideoTrack(track);
       view.showLocal(stream);
-      view.localVideo.classList.toggle('mirrored', next === 'user');
-      facing = next;
-      return;
+      return setControls({ facing: next });
     } catch (error) {
       reportError(error, `switching to the ${next === 'user' ? 'front' : 'back'} camera`);
     }
   }
 }
 
+// Offline: a call needs the network. Say so, and carry on by itself when it is back.
+let stopWaitingForNetwork = (): void => {};
+function waitForNetwork(roomName?: string): void {
+  show({ screen: 'offline', ...(roomName !== undefined ? { room: roomName } : {}) });
+  stopWaitingForNetwork();
+  stopWaitingForNetwork = whenBackOnline(() => {
+    if (state.screen !== 'offline') return;
+    if (state.room !== undefined) void join(state.room);
+    else show({ screen: 'naming' });
+  });
+}
+window.addEventListener('offline', () => {
+  void isOffline().then((off) => {
+    if (off && state.screen === 'naming') waitForNetwork();
+  });
+});
 // Back online: don't wait for the next scheduled ICE restart.
 window.addEventListener('online', () => call?.restartIce());
 // Back in front (screen on again, tab shown, page unfrozen): catch up at once.
@@ -239,27 +274,6 @@ const wake = () => {
 document.addEventListener('visibilitychange', wake);
 document.addEventListener('resume', wake);
 
-// Offline: a call needs the network. Say so, and carry on by itself when it is back.
-/** navigator.onLine is only a hint (see serverReachable): when it says offline, ask the server. */
-async function isOffline(): Promise<boolean> {
-  return navigator.onLine === false && !(await serverReachable());
-}
-let stopWaitingForNetwork = (): void => {};
-function goOffline(roomName?: string): void {
-  render({ screen: 'offline', room: roomName });
-  stopWaitingForNetwork();
-  stopWaitingForNetwork = whenBackOnline(() => {
-    if (state.screen !== 'offline') return;
-    if (state.room !== undefined) void join(state.room);
-    else render({ screen: 'naming' });
-  });
-}
-window.addEventListener('offline', () => {
-  void isOffline().then((off) => {
-    if (off && state.screen === 'naming') goOffline();
-  });
-});
-
 attachPip(view.localVideo, () => state.screen === 'call');
-registerServiceWorker({ onUpdateReady: () => view.showUpdate(true) });
+registerServiceWorker({ onUpdateReady: () => render({ ...state, updateReady: true }) });
 void start();

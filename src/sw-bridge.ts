@@ -17,7 +17,7 @@ let registration: ServiceWorkerRegistration | null = null;
 let reloadWhenControlled = false;
 
 export function registerServiceWorker(hooks: ServiceWorkerHooks): void {
-  if (!('serviceWorker' in navigator) || !__SW__) return;
+  if (!('serviceWorker' in navigator)) return;
   const sw = navigator.serviceWorker;
 
   // The first install also takes control (clientsClaim), and another tab may press
@@ -70,56 +70,4 @@ export function applyUpdate(): void {
   reloadWhenControlled = true;
   // workbox-build's generateSW with skipWaiting: false listens for exactly this message.
   waiting.postMessage({ type: 'SKIP_WAITING' });
-}
-
-/**
- * Whether our own server answers, asked over the network. A HEAD request: no
- * service-worker route handles it (they are for GET) and `no-store` skips the HTTP
- * cache, so the precache cannot make an offline app look online. `navigator.onLine`
- * alone is only a hint: it stays true behind a dead Wi-Fi, and is false on a machine
- * with only loopback although a local server answers.
- */
-export async function serverReachable(timeoutMs = 4_000): Promise<boolean> {
-  try {
-    await fetch('/', { method: 'HEAD', cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
-    return true; // any answer at all means the network works
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Calls `back` once, when the network returns: at the browser's `online` event, when
- * the page becomes visible again, or when a probe (2 s, growing to 30 s) gets through.
- * Returns a function that stops waiting.
- */
-export function whenBackOnline(back: () => void): () => void {
-  let done = false;
-  let delay = 2_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stop = () => {
-    done = true;
-    clearTimeout(timer);
-    window.removeEventListener('online', check);
-    document.removeEventListener('visibilitychange', check);
-  };
-  async function check(): Promise<void> {
-    clearTimeout(timer);
-    if (done || document.visibilityState === 'hidden') return schedule();
-    if (await serverReachable()) {
-      if (done) return;
-      stop();
-      back();
-    } else schedule();
-  }
-  function schedule(): void {
-    if (done) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void check(), delay);
-    delay = Math.min(delay * 1.5, 30_000);
-  }
-  window.addEventListener('online', check);
-  document.addEventListener('visibilitychange', check);
-  schedule();
-  return stop;
 }

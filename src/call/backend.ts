@@ -40,7 +40,7 @@ export interface Outbox {
 
 export type JoinResult =
   | { kind: 'full' }
-  | { kind: 'joined'; created: boolean; rejoined: boolean; offer: PreOffer | null; room: RoomView };
+  | { kind: 'joined'; offer: PreOffer | null; room: RoomView };
 
 export type Unsubscribe = () => void;
 

@@ -21,18 +21,28 @@ export interface PeerLinkOptions {
   send: (message: SignalMessage) => void;
   onRemoteStream: (stream: MediaStream) => void;
   onConnectionState: (state: RTCPeerConnectionState) => void;
-  /** The call's data channel (state and chat, src/call/channel.ts), once per connection. */
-  onChannel?: (channel: RTCDataChannel) => void;
   fail: (error: unknown) => void;
 }
 
 export interface PeerLink {
   readonly id: string;
   readonly pc: RTCPeerConnection;
+  /** The SDP we last set locally (with the candidates gathered so far), or null. */
+  localSdp(): string | null;
+  /** True once a description from the other side has been applied. */
+  hasRemote(): boolean;
+  /** No negotiation in flight (nothing waits for an answer). */
+  isStable(): boolean;
+  /**
+   * The call's data channel (state and chat, src/call/channel.ts). Negotiated, so it is in
+   * the very first offer and answer; an answering link makes it once the offer is applied.
+   */
+  readonly channel: Promise<RTCDataChannel>;
   receive(message: SignalMessage): void;
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
-  restartIce(): void;
+  /** Restarts ICE, with `config` (e.g. renewed relay credentials) applied first. */
+  restartIce(config?: RTCConfiguration): void;
   /**
    * Sets who yields in an offer collision. A pre-offer is made before anyone is there to
    * be polite to; once someone answers it, the roles must be set, or both sides may be
@@ -88,9 +98,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const addTracks = () => {
     for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
   };
-  // Negotiated (both sides create it with id 0): it is in the very first offer and
-  // answer, and opens with the connection, with no extra round trip or event to wait for.
-  const openChannel = () => options.onChannel?.(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
+  // Negotiated (both sides create it with id 0): it opens with the connection, with no
+  // extra round trip. An answerer makes it after applying the offer: made earlier, it would
+  // fire negotiationneeded and start an offer of its own.
+  let openChannel = (): void => {};
+  const channel = new Promise<RTCDataChannel>((resolve) => {
+    openChannel = () => resolve(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
+  });
 
   if (options.offer) {
     const offer = options.offer;
@@ -105,7 +119,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     });
   } else {
     addTracks();
-    enqueue(async () => openChannel()); // before the first negotiationneeded task, after the caller holds the link
+    openChannel();
   }
 
   function applyMessage({ description, candidate }: SignalMessage): Promise<void> | void {
@@ -139,6 +153,10 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   return {
     id: options.id,
     pc,
+    channel,
+    localSdp: () => pc.localDescription?.sdp ?? null,
+    hasRemote: () => pc.remoteDescription !== null,
+    isStable: () => pc.signalingState === 'stable',
     receive(message) {
       enqueue(async () => {
         if (!closed) await applyMessage(message);
@@ -159,8 +177,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         pc.addEventListener('icegatheringstatechange', check);
       });
     },
-    restartIce() {
-      if (!closed) pc.restartIce();
+    restartIce(config) {
+      if (closed) return;
+      // Fresh TURN credentials (they expire) go in before the new gathering starts.
+      if (config) pc.setConfiguration(config);
+      pc.restartIce();
     },
     setPolite(value) {
       polite = value;

@@ -183,7 +183,7 @@ class FirestoreBackend implements RoomBackend {
       if (!snap.exists()) {
         tx.set(ref, { seats: { [me]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
         countWrites(1);
-        return { kind: 'joined', created: true, rejoined: false, offer: null, room: { seats: [], offer: null, live: true } };
+        return { kind: 'joined', offer: null, room: { seats: [], offer: null, live: true } };
       }
       const room = parseRoom(snap.data())!;
       const now = this.now();
@@ -192,7 +192,7 @@ class FirestoreBackend implements RoomBackend {
         // A reload: keep the seat, announce the new page session.
         tx.update(ref, this.seatPath(me), seat, 'expires', expires());
         countWrites(1);
-        return { kind: 'joined', created: false, rejoined: true, offer: null, room };
+        return { kind: 'joined', offer: null, room };
       }
       const stale = room.seats.filter((s) => now - s.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
       const fresh = room.seats.filter((s) => !stale.includes(s));
@@ -206,8 +206,6 @@ class FirestoreBackend implements RoomBackend {
       countWrites(1);
       return {
         kind: 'joined',
-        created: false,
-        rejoined: false,
         offer,
         room: { seats: fresh, offer: null, live: true },
       };

@@ -1,11 +1,12 @@
 // Everything the screen shows is rendered from one of these.
 
-import type { CallPhase } from '../call/call.ts';
+import type { CallPhase } from '../call/phase.ts';
 import type { MediaFailure } from '../media/capture.ts';
 
 export type Notice = { kind: 'alert' | 'status'; text: string; help?: string };
 
-export type AppState =
+/** Where the person is in the flow. */
+export type Screen =
   /** Waiting for the browser's camera and microphone prompt. */
   | { screen: 'starting' }
   | { screen: 'media-error'; failure: MediaFailure }
@@ -15,3 +16,21 @@ export type AppState =
   | { screen: 'call'; room: string; phase: CallPhase; invite: string }
   /** No network and the call service can't be reached. */
   | { screen: 'offline'; room?: string };
+
+/** The person's own camera and microphone, as the controls show them. */
+export interface Controls {
+  muted: boolean;
+  cameraOff: boolean;
+  /** Which camera is in use: the front one is shown mirrored. */
+  facing: 'user' | 'environment';
+  /** More than one camera: the switch button is offered. */
+  canFlip: boolean;
+}
+
+export type AppState = Screen & {
+  controls: Controls;
+  /** A new version is installed and waiting for the person's Reload. */
+  updateReady: boolean;
+};
+
+export const initialControls: Controls = { muted: false, cameraOff: false, facing: 'user', canFlip: false };

@@ -1,6 +1,6 @@
 // Every sentence the app says, in one place. Names are inserted as text, never as HTML.
 
-import type { CallPhase } from '../call/call.ts';
+import type { CallPhase } from '../call/phase.ts';
 
 export const q = (name: string) => `“${name}”`;
 
@@ -26,6 +26,8 @@ export const text = {
           : `Waiting for someone to join ${q(room)}.`;
       case 'connecting':
         return 'Connecting…';
+      case 'no-path':
+        return 'A direct connection isn’t possible on this network. Duet keeps trying; another network (mobile data instead of Wi-Fi, say) may work.';
       case 'connected':
         return 'Connected';
       case 'reconnecting':

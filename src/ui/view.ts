@@ -1,7 +1,7 @@
 // The page: owns the DOM under <main class="app"> and renders an AppState.
 // It reports what the person does through callbacks and decides nothing itself.
 
-import type { AppState } from './state.ts';
+import type { AppState, Controls } from './state.ts';
 import { text } from './text.ts';
 
 export interface ViewEvents {
@@ -142,21 +142,18 @@ export class View {
     }
     this.roomLabel.textContent = inCall || state.screen === 'joining' ? state.room : '';
     this.lastScreen = state.screen;
+    this.renderControls(state.controls);
+    this.updateBanner.hidden = !state.updateReady;
   }
 
-  setMuted(muted: boolean): void {
+  private renderControls({ muted, cameraOff, facing, canFlip }: Controls): void {
     this.mic.setAttribute('aria-pressed', String(muted));
     $(this.mic, '.control-label').textContent = muted ? 'Unmute' : 'Mute';
-  }
-
-  setCameraOff(off: boolean): void {
-    this.camera.setAttribute('aria-pressed', String(off));
-    $(this.camera, '.control-label').textContent = off ? 'Camera on' : 'Camera off';
-    this.app.classList.toggle('camera-off', off);
-  }
-
-  setCanFlip(can: boolean): void {
-    this.flipButton.hidden = !can;
+    this.camera.setAttribute('aria-pressed', String(cameraOff));
+    $(this.camera, '.control-label').textContent = cameraOff ? 'Camera on' : 'Camera off';
+    this.app.classList.toggle('camera-off', cameraOff);
+    this.flipButton.hidden = !canFlip;
+    this.localVideo.classList.toggle('mirrored', facing === 'user');
   }
 
   showLocal(stream: MediaStream | null): void {
@@ -169,10 +166,6 @@ export class View {
     // Autoplay with sound is allowed after the person pressed Join; if a browser
     // still refuses, the next tap anywhere starts playback.
     if (stream) this.remoteVideo.play().catch(() => document.addEventListener('pointerdown', () => void this.remoteVideo.play(), { once: true }));
-  }
-
-  showUpdate(show: boolean): void {
-    this.updateBanner.hidden = !show;
   }
 
   flash(message: string): void {

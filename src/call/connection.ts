@@ -1,0 +1,142 @@
+// One peer connection and whom it talks to: its PeerLink, its outbox (what we send),
+// its inbox receiver (what we applied of theirs) and its recovery (restarts, health).
+// The call decides which connection exists; this file makes one work.
+
+import type { Outbox, Seat } from './backend.ts';
+import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite } from './outbox.ts';
+import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
+import { Recovery } from './recovery.ts';
+
+export type LinkFactory = (options: PeerLinkOptions) => PeerLink;
+
+export interface ConnectionOptions {
+  id: string;
+  session: string;
+  /** The person it talks to; null for a pre-offer nobody has answered yet. */
+  peer: Seat | null;
+  peerPc: string | null;
+  /** Their offer to answer (their pre-offer, or a fresh offer in their outbox). */
+  offer?: RTCSessionDescriptionInit;
+  polite: (peerUid: string) => boolean;
+  stream: MediaStream;
+  rtcConfig: RTCConfiguration;
+  createLink?: LinkFactory;
+  write: (box: OutboxWrite, urgent: boolean) => void;
+  onRemoteStream: (stream: MediaStream) => void;
+  /** Its state or health changed; the call re-derives what to do and show. */
+  onChange: () => void;
+  /** May an ICE restart go out now (the signaling server is reachable)? */
+  online: () => boolean;
+  /** Renewed ICE servers before a restart (relay credentials expire), or null to keep them. */
+  refreshRtcConfig?: () => Promise<RTCConfiguration | null>;
+  fail: (error: unknown) => void;
+}
+
+export class Connection {
+  readonly link: PeerLink;
+  readonly outbox: OutboxSender;
+  readonly inbox = new InboxReceiver();
+  readonly recovery: Recovery;
+  peerUid: string | null;
+  peerSession: string | null;
+  peerPc: string | null;
+  /** Our pre-offer (this connection's first offer) is in the room document. */
+  preOfferPublished = false;
+  /** Its first connection was reported (onConnectedAfter). */
+  reported = false;
+
+  constructor(private readonly o: ConnectionOptions) {
+    this.peerUid = o.peer?.uid ?? null;
+    this.peerSession = o.peer?.session ?? null;
+    this.peerPc = o.peerPc;
+    this.outbox = new OutboxSender(o.session, o.id, o.write);
+    if (o.peer) this.outbox.address({ uid: o.peer.uid, session: o.peer.session, pc: o.peerPc });
+    this.recovery = new Recovery({
+      canRestart: () => o.online() && this.peerUid !== null && this.link.isStable(),
+      polite: () => this.peerUid !== null && o.polite(this.peerUid),
+      negotiated: () => this.link.hasRemote(),
+      restart: () => void this.restart(),
+      changed: o.onChange,
+    });
+    this.link = (o.createLink ?? createPeerLink)({
+      id: o.id,
+      polite: this.peerUid ? o.polite(this.peerUid) : false,
+      stream: o.stream,
+      rtcConfig: o.rtcConfig,
+      ...(o.offer ? { offer: o.offer } : {}),
+      send: (m) => this.outbox.add(m),
+      onRemoteStream: o.onRemoteStream,
+      onConnectionState: (state) => {
+        this.recovery.onState(state);
+        o.onChange();
+      },
+      fail: o.fail,
+    });
+    if (o.peer) this.recovery.watchPath();
+  }
+
+  get id(): string {
+    return this.link.id;
+  }
+
+  /** Talks to the page holding `seat` now. */
+  talksTo(seat: Seat): boolean {
+    return this.peerSession === seat.session;
+  }
+
+  /** Someone answered our pre-offer: from now on it talks to them. */
+  bind(peer: Seat, peerPc: string): void {
+    // A pre-offer is made before anyone is there to be polite to; without this, both
+    // sides may be impolite and ignore each other's restart offers for good.
+    this.link.setPolite(this.o.polite(peer.uid));
+    this.peerUid = peer.uid;
+    this.peerSession = peer.session;
+    this.peerPc = peerPc;
+    this.outbox.address({ uid: peer.uid, session: peer.session, pc: peerPc });
+    this.recovery.watchPath();
+  }
+
+  /** The pre-offer went out with these many candidates in its SDP. */
+  published(): void {
+    this.preOfferPublished = true;
+    this.outbox.publishedCandidates = this.outbox.candidates.length;
+  }
+
+  /** Their description `descN` was applied as this connection's offer: don't apply it twice. */
+  answered(descN: number): void {
+    this.inbox.skipDescription(descN);
+  }
+
+  /**
+   * Applies whatever in their outbox is new to us. 'restart': their new peer connection
+   * offers afresh, so this one is finished.
+   */
+  deliver(box: Outbox): 'ok' | 'restart' {
+    if (this.peerPc === null) this.peerPc = box.pc;
+    if (box.pc !== this.peerPc) return isFreshOffer(box) ? 'restart' : 'ok';
+    if (box.toPc !== '' && box.toPc !== this.link.id) return 'ok'; // meant for an older pc of ours
+    for (const m of this.inbox.take(box)) this.link.receive(m);
+    return 'ok';
+  }
+
+  /** Connected now, or kept while the other person's seat is missing (see Call.reconcile). */
+  get carriesMedia(): boolean {
+    return this.peerUid !== null && this.recovery.state === 'connected';
+  }
+
+  private async restart(): Promise<void> {
+    let config: RTCConfiguration | null = null;
+    try {
+      config = (await this.o.refreshRtcConfig?.()) ?? null;
+    } catch (e) {
+      this.o.fail(e); // keep the servers we have
+    }
+    this.link.restartIce(config ?? undefined);
+  }
+
+  close(): void {
+    this.outbox.close();
+    this.recovery.close();
+    this.link.close();
+  }
+}

@@ -1,0 +1,201 @@
+// Pairing: which peer connection exists and whom it talks to. Given the room (seats,
+// pre-offer) and the other person's outbox, `reconcile()` keeps exactly one connection
+// to the other person's current page: a pre-offer while alone, the pre-offer bound to
+// whoever answered it, a fresh connection for a new page, nothing stale. Every decision
+// compares session and pc ids, so it is safe to run any number of times.
+
+import type { Outbox, PreOffer, RoomBackend, RoomView, Seat } from './backend.ts';
+import { Connection, type LinkFactory } from './connection.ts';
+import { isCurrent, isFreshOffer } from './outbox.ts';
+import type { PeerLink } from './peer.ts';
+
+/** How long the pre-offer waits for ICE gathering before it is published anyway. */
+const PRE_OFFER_GATHER_MS = 1_000;
+
+export function newId(): string {
+  return crypto.randomUUID().replaceAll('-', '').slice(0, 20);
+}
+
+/** What pairing needs from the call around it. */
+export interface PairingHost {
+  readonly uid: string;
+  readonly roomId: string;
+  readonly backend: RoomBackend;
+  readonly stream: MediaStream;
+  readonly rtcConfig: RTCConfiguration;
+  readonly createLink?: LinkFactory | undefined;
+  readonly refreshRtcConfig?: (() => Promise<RTCConfiguration | null>) | undefined;
+  session(): string;
+  room(): RoomView | null;
+  isStale(seat: Seat): boolean;
+  /** The connection, or what we know about the other person, changed: show it. */
+  changed(): void;
+  onRemoteStream(stream: MediaStream | null): void;
+  onLink(link: PeerLink | null): void;
+  onConnected(): void;
+  fail(error: unknown, context: string): void;
+}
+
+export class Pairing {
+  conn: Connection | null = null;
+  /** Someone was here earlier in this call. */
+  hadPeer = false;
+  private readonly inbox = new Map<string, Outbox>();
+  private lastRemote: MediaStream | null = null;
+
+  constructor(private readonly host: PairingHost) {}
+
+  /** The other person's outbox changed. */
+  receive(box: Outbox): void {
+    this.inbox.set(box.uid, box);
+  }
+
+  other(): Seat | null {
+    return this.host.room()?.seats.find((s) => s.uid !== this.host.uid) ?? null;
+  }
+
+  /** The polite side yields in offer collisions; a stable choice for the pair. */
+  private politeTowards(peerUid: string): boolean {
+    return this.host.uid > peerUid;
+  }
+
+  reconcile(): void {
+    const { host } = this;
+    const room = host.room();
+    if (!room) return;
+    const other = this.other();
+    const c = this.conn;
+
+    if (!other || host.isStale(other)) {
+      // Alone (or with a ghost): be ready for the next person with a pre-offer. A
+      // connection that still carries media is kept while the other person's seat is
+      // merely missing: the signaling store may have lost the room (a restarted
+      // backend) and they are taking their seat back. Someone who really left closes
+      // their side, and ours follows within a second or two.
+      if (c && c.peerUid && !(other === null && c.carriesMedia)) this.drop();
+      if (!this.conn) this.createPreOffer();
+      return host.changed();
+    }
+    this.hadPeer = true;
+    const box = this.inbox.get(other.uid);
+    const current = isCurrent(box, other, host.session()) ? box : null;
+
+    if (c && c.talksTo(other)) {
+      if (current) this.deliver(c, current);
+      return host.changed();
+    }
+
+    if (c && c.peerUid === null) {
+      const offerStillUp = room.offer?.pc === c.id;
+      if (!offerStillUp && c.preOfferPublished) {
+        // Our pre-offer was consumed by whoever took the seat: expect their answer.
+        if (current && current.toPc === c.id) {
+          c.bind(other, current.pc);
+          this.deliver(c, current);
+        }
+        return host.changed();
+      }
+      // They arrived without seeing our pre-offer: negotiate directly instead.
+      if (offerStillUp) void host.backend.clearOffer(host.roomId).catch((e) => host.fail(e, 'clearing the offer'));
+    }
+
+    // A new person, or the same person on a new page: a fresh peer connection.
+    if (current && isFreshOffer(current)) {
+      this.drop();
+      const fresh = this.connect({ peer: other, peerPc: current.pc, offer: current.description! });
+      fresh.answered(current.descN);
+      this.deliver(fresh, current);
+    } else if (!this.politeTowards(other.uid)) {
+      if (!c || !c.talksTo(other) || c.peerUid === null) {
+        this.drop();
+        this.connect({ peer: other, peerPc: null });
+      }
+    } else if (c) {
+      // Polite: wait for their offer; the old connection is of no use any more.
+      this.drop();
+    }
+    host.changed();
+  }
+
+  /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
+  answerPreOffer(offer: PreOffer): void {
+    const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
+    if (!peer || peer.session !== offer.session) return;
+    // The pre-offer is their first description: their outbox repeats it, and answering it
+    // twice would cost a write and a renegotiation.
+    this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp } }).answered(1);
+  }
+
+  /** Closes the current connection, if any. */
+  drop(): void {
+    const c = this.conn;
+    if (!c) return;
+    c.close();
+    this.conn = null;
+    this.host.onLink(null);
+    if (this.lastRemote) {
+      this.lastRemote = null;
+      this.host.onRemoteStream(null);
+    }
+  }
+
+  private deliver(c: Connection, box: Outbox): void {
+    if (c.deliver(box) === 'restart') {
+      this.drop();
+      this.reconcile();
+    }
+  }
+
+  private createPreOffer(): void {
+    const { host } = this;
+    const c = this.connect({ peer: null, peerPc: null });
+    void c.link
+      .gathered(PRE_OFFER_GATHER_MS)
+      .then(async () => {
+        const sdp = c.link.localSdp();
+        if (this.conn !== c || c.peerUid || !sdp) return;
+        await host.backend.publishOffer(host.roomId, { uid: host.uid, session: host.session(), pc: c.id, sdp });
+        c.published();
+        this.reconcile();
+      })
+      .catch((e) => host.fail(e, 'publishing the offer'));
+  }
+
+  private connect(args: { peer: Seat | null; peerPc: string | null; offer?: RTCSessionDescriptionInit }): Connection {
+    const { host } = this;
+    const c: Connection = new Connection({
+      id: newId(),
+      session: host.session(),
+      ...args,
+      polite: (uid) => this.politeTowards(uid),
+      stream: host.stream,
+      rtcConfig: host.rtcConfig,
+      ...(host.createLink ? { createLink: host.createLink } : {}),
+      ...(host.refreshRtcConfig ? { refreshRtcConfig: host.refreshRtcConfig } : {}),
+      write: (box, urgent) => {
+        if (this.conn !== c) return;
+        host.backend.writeOutbox(host.roomId, box, urgent).catch((e) => host.fail(e, 'sending signaling'));
+      },
+      onRemoteStream: (s) => {
+        if (this.conn !== c) return;
+        this.lastRemote = s;
+        host.onRemoteStream(s);
+      },
+      onChange: () => {
+        if (this.conn !== c) return;
+        if (c.recovery.state === 'connected') {
+          if (!c.reported) host.onConnected();
+          c.reported = true;
+          return host.changed();
+        }
+        // Decisions kept while the connection was up (see reconcile) are taken now.
+        this.reconcile();
+      },
+      online: () => host.room()?.live === true,
+      fail: (e) => host.fail(e, 'negotiating the connection'),
+    });
+    this.conn = c;
+    host.onLink(c.link);
+    return c;
+  }
+}

@@ -1,0 +1,253 @@
+// The call's decisions, in milliseconds: pairing, pre-offers, reloads, stale seats, a
+// lost backend, ICE-restart roles and the phase shown. Firestore is replaced by an
+// in-memory backend with the same ordering and staleness semantics, and
+// RTCPeerConnection by a small negotiation model (test/unit/support/): the browser
+// suites prove the real parts; these prove the decisions, under fake timers.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Call, type CallPhase } from '../../src/call/call.ts';
+import { HEARTBEAT_MS, PRESENCE_TIMEOUT_MS } from '../../src/call/backend.ts';
+import { POLITE_RESTART_AFTER_MS } from '../../src/call/recovery.ts';
+import { FakeNetwork, type FakeLink } from './support/fake-peer.ts';
+import { MemoryServer, type MemoryBackend } from './support/memory-backend.ts';
+
+const ROOM = 'room-1';
+
+interface Person {
+  name: string;
+  backend: MemoryBackend;
+  call: Call;
+  phases: CallPhase[];
+  errors: unknown[];
+  links: FakeLink[];
+}
+
+let server: MemoryServer;
+let net: FakeNetwork;
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+  server = new MemoryServer();
+  net = new FakeNetwork();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A person's page: a Call over the in-memory backend, with uid `uid`. */
+function page(name: string, uid: string, backend = server.client(uid)): Person {
+  const p: Person = { name, backend, phases: [], errors: [], links: [], call: null as unknown as Call };
+  p.call = new Call(backend, {
+    roomId: ROOM,
+    stream: {} as MediaStream,
+    rtcConfig: {},
+    onPhase: (phase) => p.phases.push(phase),
+    onRemoteStream: () => {},
+    fail: (e) => p.errors.push(e),
+    createLink: (o) => {
+      const link = net.factory(o) as FakeLink;
+      p.links.push(link);
+      return link;
+    },
+  });
+  return p;
+}
+
+const phase = (p: Person) => p.call.current.kind;
+
+/** Awaits `work`, letting fake time run meanwhile (the backend's round trips need it). */
+async function run<T>(work: Promise<T>, what: string): Promise<T> {
+  let done = false;
+  const out = work.finally(() => (done = true));
+  for (let t = 0; !done; t += 5) {
+    if (t > 10_000) throw new Error(`${what} never finished`);
+    await vi.advanceTimersByTimeAsync(5);
+  }
+  return out;
+}
+const join = (p: Person) => run(p.call.start(), `${p.name}'s join`);
+const openLink = (p: Person) => p.links.filter((l) => !l.closed);
+const wait = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
+async function until(check: () => boolean, within = 30_000, step = 10): Promise<void> {
+  for (let t = 0; t < within; t += step) {
+    if (check()) return;
+    await wait(step);
+  }
+  throw new Error(`condition not met within ${within} ms of fake time`);
+}
+
+async function callOf(a = page('Ana', 'uid-a'), b = page('Ben', 'uid-b'), gap = 2_000): Promise<[Person, Person]> {
+  expect(await join(a)).toBe('joined');
+  await wait(gap);
+  expect(await join(b)).toBe('joined');
+  await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+  return [a, b];
+}
+
+describe('two people meet', { timeout: 15_000 }, () => {
+  it('the joiner answers the waiting person’s pre-offer: one connection each, talking to each other', async () => {
+    const [a, b] = await callOf();
+    expect(openLink(a)).toHaveLength(1);
+    expect(openLink(b)).toHaveLength(1);
+    expect(openLink(a)[0]!.partner()).toBe(openLink(b)[0]);
+    // Ben answered the pre-offer he got inside the join: no second offer/answer round.
+    expect(openLink(b)[0]!.received.filter((m) => m.description)).toHaveLength(0);
+    // Straight to connected: never a 'reconnecting' or 'no-path' on the way.
+    expect(a.phases.map((p) => p.kind)).toEqual(['connecting', 'connected']);
+    expect(b.phases.map((p) => p.kind)).toEqual(['connecting', 'connected']);
+    expect(a.errors).toEqual([]);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('writes per setup stay flat: join, pre-offer, one outbox write each way at most', async () => {
+    await callOf();
+    const kinds = server.writes.map((w) => `${w.uid}:${w.kind}`);
+    expect(kinds.filter((k) => k.endsWith(':join'))).toHaveLength(2);
+    expect(kinds.filter((k) => k.endsWith(':offer'))).toHaveLength(1);
+    expect(server.writes.length).toBeLessThanOrEqual(6);
+  });
+
+  it('the pre-offer’s connection becomes polite or impolite once someone answers it (both impolite deadlocked)', async () => {
+    const [a, b] = await callOf(page('Ana', 'uid-z'), page('Ben', 'uid-a'));
+    const [la, lb] = [openLink(a)[0]!, openLink(b)[0]!];
+    expect(la.polite).not.toBe(lb.polite);
+    expect(la.polite).toBe('uid-z' > 'uid-a');
+  });
+
+  it('someone who arrives before the pre-offer is published still connects (direct offer), and the stale pre-offer is cleared', async () => {
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    await join(b); // at once: Ana's pre-offer is not out yet
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    await until(() => server.rooms.get(ROOM)!.offer === null);
+    expect(openLink(a)).toHaveLength(1);
+    expect(openLink(b)).toHaveLength(1);
+  });
+
+  it('a third person is told the room is full and never touches the call', async () => {
+    const [a, b] = await callOf();
+    const c = page('Cy', 'uid-c');
+    expect(await join(c)).toBe('full');
+    expect(phase(c)).toBe('full');
+    expect(c.links).toHaveLength(0);
+    await wait(5_000);
+    expect(phase(a)).toBe('connected');
+    expect(phase(b)).toBe('connected');
+  });
+});
+
+describe('people come back', () => {
+  it('a reload (same person, new page session) makes one fresh connection on both sides; the old page’s outbox is ignored', async () => {
+    const [a, b] = await callOf();
+    const before = openLink(a)[0]!;
+    b.call.stop(); // the page goes away without leaving (reload)
+    const b2 = page('Ben again', 'uid-b');
+    expect(await join(b2)).toBe('joined');
+    await until(() => phase(b2) === 'connected' && phase(a) === 'connected' && openLink(a)[0] !== before);
+    expect(before.closed).toBe(true);
+    expect(openLink(a)).toHaveLength(1);
+    expect(openLink(a)[0]!.partner()).toBe(openLink(b2)[0]);
+  });
+
+  it('a page that stopped without leaving frees its seat after the presence timeout: the other waits, a newcomer gets the seat', async () => {
+    const [a, b] = await callOf();
+    b.call.stop();
+    await wait(PRESENCE_TIMEOUT_MS + 10_000);
+    expect(a.call.current).toEqual({ kind: 'waiting', peerLeft: true });
+    const c = page('Cy', 'uid-c');
+    expect(await join(c)).toBe('joined');
+    await until(() => phase(a) === 'connected' && phase(c) === 'connected');
+    expect(server.view(ROOM)!.seats.map((s) => s.uid).sort()).toEqual(['uid-a', 'uid-c']);
+  });
+
+  it('heartbeats keep a quiet call’s seats fresh: nobody is dropped after several presence timeouts', async () => {
+    const [a, b] = await callOf();
+    await wait(3 * PRESENCE_TIMEOUT_MS);
+    expect(phase(a)).toBe('connected');
+    expect(phase(b)).toBe('connected');
+    expect(server.writes.filter((w) => w.kind === 'heartbeat').length).toBeGreaterThanOrEqual((2 * 3 * PRESENCE_TIMEOUT_MS) / HEARTBEAT_MS - 2);
+  });
+
+  it('a backend that loses every room mid-call: both take their seats back and the live connection is never dropped', async () => {
+    const [a, b] = await callOf();
+    const [la, lb] = [openLink(a)[0]!, openLink(b)[0]!];
+    server.wipe();
+    await until(() => server.view(ROOM)?.seats.length === 2, 10_000);
+    await wait(10_000);
+    expect(la.closed).toBe(false);
+    expect(lb.closed).toBe(false);
+    expect(phase(a)).toBe('connected');
+    expect(phase(b)).toBe('connected');
+  });
+
+  it('leaving frees the seat at once and the other person is told, then waits for someone new', async () => {
+    const [a, b] = await callOf();
+    await run(b.call.leave(), 'leaving');
+    await until(() => a.call.current.kind === 'waiting');
+    expect(a.call.current).toEqual({ kind: 'waiting', peerLeft: true });
+    expect(server.view(ROOM)!.seats.map((s) => s.uid)).toEqual(['uid-a']);
+    // Ana is ready for the next person with a fresh pre-offer.
+    await until(() => server.rooms.get(ROOM)!.offer !== null);
+  });
+});
+
+describe('the network drops', () => {
+  it('the impolite side restarts ICE first; the polite side waits its turn, and the call comes back without crossing offers', async () => {
+    const [a, b] = await callOf();
+    const links = [openLink(a)[0]!, openLink(b)[0]!];
+    const impolite = links.find((l) => !l.polite)!;
+    const polite = links.find((l) => l.polite)!;
+    net.cut();
+    await wait(9_000);
+    expect(impolite.restarts).toBeGreaterThanOrEqual(1);
+    expect(polite.restarts).toBe(0);
+    net.restore();
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    expect(polite.offersIgnored + impolite.offersIgnored).toBe(0);
+  });
+
+  it('after a long cut (both failed) the call recovers by a restart, with the same two connections', async () => {
+    const [a, b] = await callOf();
+    const links = [openLink(a)[0]!, openLink(b)[0]!];
+    net.cut();
+    await wait(POLITE_RESTART_AFTER_MS + 20_000);
+    expect(a.call.current).toMatchObject({ kind: 'reconnecting' });
+    net.restore();
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected', 15_000);
+    expect([openLink(a)[0], openLink(b)[0]]).toEqual(links);
+  });
+
+  it('no ICE restart goes out while our signaling is offline; one goes out as soon as the room is live again', async () => {
+    const [a, b] = await callOf(page('Ana', 'uid-a'), page('Ben', 'uid-z'));
+    const la = openLink(a)[0]!;
+    expect(la.polite).toBe(false); // Ana would restart first
+    a.backend.setOffline(true);
+    net.cut();
+    await wait(POLITE_RESTART_AFTER_MS + 5_000);
+    expect(la.restarts).toBe(0);
+    expect(a.call.current).toMatchObject({ kind: 'reconnecting', offline: true });
+    a.backend.setOffline(false);
+    await wait(100);
+    expect(la.restarts).toBe(1);
+    net.restore();
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected', 15_000);
+  });
+});
+
+describe('no path between the two networks', () => {
+  it('both descriptions exchanged but never connected: the person is told after 12 s, not left on a spinner', async () => {
+    net.up = false; // nothing gets through, as behind two symmetric NATs without a relay
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    await wait(2_000);
+    await join(b);
+    await wait(5_000);
+    expect(phase(b)).toBe('connecting');
+    await until(() => phase(a) === 'no-path' && phase(b) === 'no-path', 10_000);
+    net.up = true;
+    net.restore();
+  });
+});
