@@ -4,7 +4,7 @@
 // the call makes (each with its data channel); this decides, InCallView shows.
 
 import { NO_STATE, PeerChannel, type PeerState } from './call/channel.ts';
-import { assessQuality, preferSound, readStats, type QualitySample } from './call/quality.ts';
+import { QUALITY_WORDS, assessQuality, preferSound, readStats, type QualitySample } from './call/quality.ts';
 import { connectionFingerprints, safetyCode } from './call/safety-code.ts';
 import { canChooseSpeaker, loadChoice, openDevice, optionsFor, pickDevice, saveChoice, type DeviceRole } from './media/devices.ts';
 import { canShareScreen, captureScreen } from './media/screen.ts';
@@ -38,6 +38,7 @@ export class InCall {
   private camera: MediaStreamTrack | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastSample: QualitySample | null = null;
+  private quietIntervals = 0;
   private choice = loadChoice();
 
   constructor(private readonly deps: InCallDeps) {
@@ -319,7 +320,12 @@ export class InCall {
       const sample = readStats(stats as unknown as Map<string, Record<string, unknown> & { type: string; id: string }>, performance.now());
       if (pc !== this.pc) return;
       const expectVideo = !!this.remote && !this.remote.cameraOff;
-      this.deps.view.setQuality(assessQuality(this.lastSample, sample, expectVideo));
+      let quality = assessQuality(this.lastSample, sample, expectVideo);
+      // One quiet interval is often a busy decoder or a key frame on its way: say "paused"
+      // only when two intervals in a row brought no new frame.
+      this.quietIntervals = quality.words === QUALITY_WORDS.paused ? this.quietIntervals + 1 : 0;
+      if (this.quietIntervals === 1) quality = { ...quality, level: 'fair', words: '' };
+      this.deps.view.setQuality(quality);
       this.lastSample = sample;
       if (this.codeFor !== pc) {
         const fps = await connectionFingerprints(pc);

@@ -50,6 +50,33 @@ export async function remoteStatusWithin(page: Page, pattern: RegExp, since: num
   return Date.now() - since;
 }
 
+/**
+ * Clicks `name` on `from` and measures, with the pages' own clocks (one machine, one
+ * clock), the ms from the click event until `to`'s remote status matches `pattern`:
+ * the time the change takes to reach the other person, without the test driver's delays.
+ */
+export async function clickUntilRemoteStatus(from: Page, name: string, to: Page, pattern: RegExp, timeout = 10_000): Promise<number> {
+  await to.evaluate((source) => {
+    const w = window as unknown as { __seenAt?: number };
+    delete w.__seenAt;
+    const el = document.querySelector('[data-testid="remote-status"]')!;
+    const check = () => {
+      if (w.__seenAt === undefined && new RegExp(source).test(el.textContent ?? '')) w.__seenAt = performance.timeOrigin + performance.now();
+    };
+    new MutationObserver(check).observe(el, { childList: true, characterData: true, subtree: true });
+  }, pattern.source);
+  await from.evaluate(() => {
+    const w = window as unknown as { __clickedAt?: number };
+    delete w.__clickedAt;
+    document.addEventListener('click', () => (w.__clickedAt ??= performance.timeOrigin + performance.now()), { capture: true, once: true });
+  });
+  await from.getByRole('button', { name, exact: true }).click();
+  await to.waitForFunction(() => (window as unknown as { __seenAt?: number }).__seenAt !== undefined, null, { timeout });
+  const seen = await to.evaluate(() => (window as unknown as { __seenAt: number }).__seenAt);
+  const clicked = await from.evaluate(() => (window as unknown as { __clickedAt: number }).__clickedAt);
+  return Math.round(seen - clicked);
+}
+
 /** Size and liveness of the remote picture as the receiver decodes it. */
 export async function remoteFrameSize(page: Page): Promise<{ width: number; height: number; frames: number }> {
   return page.evaluate(async () => {

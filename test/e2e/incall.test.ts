@@ -6,7 +6,7 @@ import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
-import { chatTexts, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
+import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`in-call tests skipped: ${blocker}`);
@@ -64,16 +64,12 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
     const { ana, ben, close } = await startCall(browser(), 'quiet please', { ben: desktop });
     try {
       expect(await remoteStatus(ben.page)).toBe('');
-      let t0 = Date.now();
-      await button(ana.page, 'Mute').click();
-      const muteMs = await remoteStatusWithin(ben.page, /^muted$/, t0);
+      const muteMs = await clickUntilRemoteStatus(ana.page, 'Mute', ben.page, /^muted$/);
       console.log(`[figure] mute seen by the other side after ${muteMs} ms`);
       expect(muteMs).toBeLessThan(1_000);
       await expect.poll(() => ben.page.getByTestId('remote-status').isVisible()).toBe(true);
 
-      t0 = Date.now();
-      await button(ana.page, 'Camera off').click();
-      const cameraMs = await remoteStatusWithin(ben.page, /^muted, camera off$/, t0);
+      const cameraMs = await clickUntilRemoteStatus(ana.page, 'Camera off', ben.page, /^muted, camera off$/);
       console.log(`[figure] camera off seen by the other side after ${cameraMs} ms`);
       expect(cameraMs).toBeLessThan(1_000);
       // Their initial ("Q" for "quiet please"), not a black frame.
@@ -347,6 +343,19 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
       expect(await peerCount(ana.page)).toBe(pcsBefore);
       expect(await ana.page.evaluate(() => localStorage.getItem('duet.devices'))).toContain(other);
       await screenshot(ana.page, 'desktop-devices');
+
+      // The camera in use goes away (its track ends, the browser reports a device change):
+      // another camera takes over and Ben keeps seeing Ana, in the same connection.
+      await ana.page.evaluate(() => {
+        const stream = (document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream;
+        stream.getVideoTracks()[0]!.stop();
+        navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+      });
+      await expect
+        .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.readyState))
+        .toBe('live');
+      await expectRemoteVideoFlowing(ben.page);
+      expect(await peerCount(ana.page)).toBe(pcsBefore);
     } finally {
       await close();
     }
