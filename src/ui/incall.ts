@@ -202,7 +202,7 @@ export class InCallView {
   }
 
   setUnread(n: number): void {
-    this.unread.textContent = n > 99 ? '99+' : String(n);
+    this.unread.textContent = n === 0 ? '' : n > 99 ? '99+' : String(n);
     this.unread.hidden = n === 0;
     this.unreadLabel.textContent = n === 0 ? '' : text.chat.unread(n);
   }

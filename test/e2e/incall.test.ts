@@ -227,7 +227,7 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
       await expect.poll(() => chatTexts(ben.page)).toEqual(['typed, not clicked']);
       // Escape closes the chat and gives the focus back to its button.
       await ana.page.keyboard.press('Escape');
-      await expect.poll(() => ana.page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Chat');
+      await expect.poll(() => ana.page.evaluate(() => document.activeElement?.classList.contains('chat-toggle'))).toBe(true);
 
       // Tab to Leave, with a visible focus ring on every control on the way.
       let reached = false;
@@ -258,12 +258,19 @@ describe.skipIf(blocker)('sharing the screen', { timeout: 240_000 }, () => {
     const { ana, ben, close } = await startCall(browser(), 'show and tell', { ana: desktop });
     try {
       const pcsBefore = await peerCount(ana.page);
-      const camera = await remoteFrameSize(ben.page);
-      expect(camera.width).toBeGreaterThan(0);
+      // Shapes, not pixel sizes: under CPU load the encoder lowers the resolution (it keeps
+      // the frame rate, see quality.ts), but never changes the shape. The camera is 16:9; the
+      // shared tab is Ana's 1280x800 page, 16:10.
+      const shape = async (page: Page) => {
+        const s = await remoteFrameSize(page);
+        return s.height ? (s.width / s.height).toFixed(2) : 'no frames';
+      };
+      const camera = await shape(ben.page);
+      expect(camera).toBe('1.78');
       await button(ana.page, 'Share screen').click();
       await remoteStatusWithin(ben.page, /sharing screen/, Date.now());
-      // The share is Ana's tab (1280x800 here), the camera is 1280x720: new frames, another size.
-      await expect.poll(async () => { const s = await remoteFrameSize(ben.page); return `${s.width}x${s.height}`; }, { timeout: 15_000 }).not.toBe(`${camera.width}x${camera.height}`);
+      // New frames, of another shape: Ana's tab.
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe('1.60');
       await expectRemoteVideoFlowing(ben.page);
       // Ana's self-view shows what she shares.
       expect(await ana.page.evaluate(() => (document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject instanceof MediaStream && ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.getSettings().displaySurface)).toBe('browser');
@@ -272,7 +279,7 @@ describe.skipIf(blocker)('sharing the screen', { timeout: 240_000 }, () => {
 
       await button(ana.page, 'Stop sharing').click();
       await expect.poll(() => remoteStatus(ben.page)).toBe('');
-      await expect.poll(async () => { const s = await remoteFrameSize(ben.page); return `${s.width}x${s.height}`; }, { timeout: 15_000 }).toBe(`${camera.width}x${camera.height}`);
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe(camera);
       await expectRemoteVideoFlowing(ben.page);
 
       // Again, and this time the browser ends it ("Stop sharing" in its own bar ends the track).
@@ -287,7 +294,7 @@ describe.skipIf(blocker)('sharing the screen', { timeout: 240_000 }, () => {
       });
       await expect.poll(() => remoteStatus(ben.page)).toBe('');
       await expect.poll(() => button(ana.page, 'Share screen').count()).toBe(1);
-      await expect.poll(async () => { const s = await remoteFrameSize(ben.page); return `${s.width}x${s.height}`; }, { timeout: 15_000 }).toBe(`${camera.width}x${camera.height}`);
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe(camera);
       await expectRemoteVideoFlowing(ben.page);
       // No new peer connection, and the call never left "connected".
       expect(await peerCount(ana.page)).toBe(pcsBefore);
@@ -330,7 +337,7 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
       await expect
         .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.getSettings().deviceId))
         .toBe(other);
-      await expectRemoteVideoFlowing(ben.page);
+      await expectRemoteVideoFlowing(ben.page, 45_000);
       const mic = ana.page.getByRole('combobox', { name: 'Microphone' });
       const mics = await mic.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
       const otherMic = mics.find((m) => m !== 'default' && m !== '')!;
@@ -354,7 +361,7 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
       await expect
         .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.readyState))
         .toBe('live');
-      await expectRemoteVideoFlowing(ben.page);
+      await expectRemoteVideoFlowing(ben.page, 45_000);
       expect(await peerCount(ana.page)).toBe(pcsBefore);
     } finally {
       await close();
