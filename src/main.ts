@@ -16,6 +16,8 @@ import { attachPip } from './ui/pip.ts';
 import { initialControls, type AppState, type Controls, type Screen } from './ui/state.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
+import { InCall } from './incall.ts';
+import { InCallView } from './ui/incall.ts';
 
 // Firebase is the largest part of the app: start loading it now, while the
 // browser is still asking for the camera, but don't let the prompt wait for it.
@@ -49,8 +51,8 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   cancel: () => show({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
   retry: () => void start(),
   leave: () => void leave(),
-  toggleMic: () => toggleTrack('audio'),
-  toggleCamera: () => toggleTrack('video'),
+  toggleMic: () => extras.toggleMic(),
+  toggleCamera: () => extras.toggleCamera(),
   flip: () => void flipCamera(),
   share: () => void navigator.share?.({ title: 'Duet', text: `Join me in “${room}” on Duet`, url: invite() }).catch(() => {}),
   copy: () =>
@@ -64,6 +66,24 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
     useRelayOnly(on);
     render({ ...state, relayOnly: on });
   },
+});
+
+// During a call: our controls told to the other person and theirs shown, chat, screen
+// share, devices, connection quality and the safety code (src/incall.ts).
+const extras: InCall = new InCall({
+  view: new InCallView(document.querySelector<HTMLElement>('main.app')!, {
+    toggleMic: () => extras.toggleMic(),
+    toggleCamera: () => extras.toggleCamera(),
+    toggleShare: () => void extras.toggleShare(),
+    sendChat: (body) => extras.sendChat(body),
+    chooseDevice: (role, id) => void extras.chooseDevice(role, id),
+    panel: (open) => extras.panel(open),
+  }),
+  setMuted: (muted) => setControls({ muted }),
+  setCameraOff: (cameraOff) => setControls({ cameraOff }),
+  remoteVideo: view.remoteVideo,
+  stream: () => stream,
+  fail: (e, context) => reportError(e, context),
 });
 
 /** Moves to another screen; the controls and update offer carry over. */
@@ -110,6 +130,7 @@ async function start(): Promise<void> {
   }
   view.showLocal(stream);
   setControls({ muted: false, cameraOff: false, facing: 'user' });
+  await extras.useRememberedDevices();
   void cameraCount().then((n) => setControls({ canFlip: n > 1 }));
   const fromLink = new URLSearchParams(location.search).get('room');
   if (fromLink !== null) void join(fromLink);
@@ -153,19 +174,31 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
     // Before each ICE restart: relay credentials renewed if they expire soon.
     refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
-    onRemoteStream: (s) => view.showRemote(s),
+    onRemoteStream: (s) => {
+      view.showRemote(s);
+      extras.remoteStream(s);
+    },
+    onLink: (link) => {
+      if (call !== thisCall || !link) return;
+      void link.channel.then((channel) => {
+        if (call === thisCall) extras.attachPeer(link.pc, channel);
+      });
+    },
     fail: reportError,
     onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
   });
   call = thisCall;
+  extras.begin(room);
   try {
     if ((await thisCall.start()) === 'full') {
       call = null;
+      extras.end();
       setUrl(null);
       return 'full';
     }
   } catch (error) {
     call = null;
+    extras.end();
     return unreachable(error, 'joining the room');
   }
   setUrl(room);
@@ -188,6 +221,7 @@ function onPhase(source: Call, phase: CallPhase): void {
 function endCall(): Call | null {
   const ended = call;
   call = null;
+  extras.end();
   wakeLock.release();
   view.showRemote(null);
   setUrl(null);
@@ -198,13 +232,6 @@ async function leave(): Promise<void> {
   const leaving = endCall();
   show({ screen: 'naming', notice: { kind: 'status', text: text.left(room) }, value: '' });
   await leaving?.leave().catch((e) => reportError(e, 'leaving the room'));
-}
-
-function toggleTrack(kind: 'audio' | 'video'): void {
-  const track = kind === 'audio' ? stream?.getAudioTracks()[0] : stream?.getVideoTracks()[0];
-  if (!track) return;
-  track.enabled = !track.enabled;
-  setControls(kind === 'audio' ? { muted: !track.enabled } : { cameraOff: !track.enabled });
 }
 
 async function cameraCount(): Promise<number> {

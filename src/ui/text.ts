@@ -52,4 +52,36 @@ export const text = {
         return text.left(room);
     }
   },
+  // ---- During a call (issue 10) ----
+  remote: {
+    muted: 'muted',
+    cameraOff: 'camera off',
+    sharing: 'sharing screen',
+  },
+  announce: {
+    muted: (on: boolean) => (on ? 'The other person muted their microphone.' : 'The other person unmuted their microphone.'),
+    cameraOff: (on: boolean) => (on ? 'The other person turned their camera off.' : 'The other person turned their camera on.'),
+    sharing: (on: boolean) => (on ? 'The other person is sharing their screen.' : 'The other person stopped sharing their screen.'),
+    message: (body: string) => `New message: ${body.length > 140 ? `${body.slice(0, 140)}…` : body}`,
+    youShare: (on: boolean) => (on ? 'You are sharing your screen.' : 'You stopped sharing your screen.'),
+    deviceLost: (device: string) => `${device} was disconnected; switched to another one.`,
+  },
+  chat: {
+    unread: (n: number) => (n === 1 ? ', 1 unread message' : `, ${n} unread messages`),
+    sending: 'Waiting for the connection…',
+    you: 'You',
+    them: 'Them',
+    empty: 'Messages go straight to the other person and are not stored anywhere.',
+  },
+  code: {
+    waiting: 'Appears once you are connected.',
+  },
+  quality: {
+    good: 'Connection good',
+    fair: 'Connection fair',
+    poor: 'Connection poor',
+    direct: 'Direct',
+    relayed: 'Through a relay server',
+  },
+  shareFailed: 'Your screen could not be shared.',
 };
