@@ -28,14 +28,41 @@ export default defineConfig({
         },
       },
       {
+        // Chromium scenarios, side by side (each uses its own rooms).
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/faults.test.ts'],
+          exclude: ['test/e2e/faults.test.ts', 'test/e2e/firefox.test.ts', 'test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
           globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // In-call features and the accessibility audit: many pages per scenario, after the
+        // Chromium scenarios rather than beside them (2 cores).
+        test: {
+          name: 'incall',
+          include: ['test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // Firefox ESR processes are heavy: their scenarios run after everything else that
+        // uses browsers, so neither skews the other's timings.
+        test: {
+          name: 'firefox',
+          include: ['test/e2e/firefox.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -49,7 +76,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 3 },
         },
       },
       {
@@ -64,7 +91,7 @@ export default defineConfig({
           // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine
           // (seen here: over 4 min with the load average at 30-90 on 2 cores).
           hookTimeout: 480_000,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

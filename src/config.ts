@@ -9,6 +9,12 @@ export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.
 export const TURN_CREDENTIALS_PATH = '/api/turn-credentials';
 /** A relay that answers later than this is left out: a call where a direct path exists must not wait for it. */
 const TURN_TIMEOUT_MS = 5_000;
+/**
+ * After the function failed to answer, it is not asked again for this long: a join must not
+ * wait for a relay that just proved out of reach (seen in the test namespace: every join
+ * waited the whole timeout on a rewrite to an unreachable function).
+ */
+const RETRY_AFTER_FAILURE_MS = 60_000;
 /** Credentials are fetched again this long before they expire (or at half their life, if shorter). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -101,6 +107,7 @@ export class RtcConfigSource {
   private turn: TurnCredentials | null = null;
   private turnFetchedAt = 0;
   private turnRequest: Promise<TurnCredentials | null> | null = null;
+  private turnFailedAt = -Infinity;
   private relayOnly: boolean;
 
   constructor(
@@ -143,7 +150,9 @@ export class RtcConfigSource {
   private freshTurn(): Promise<TurnCredentials | null> {
     if (!this.turnSource) return Promise.resolve(null);
     if (this.turn && this.iceServersFresh()) return Promise.resolve(this.turn);
-    // One request at a time; a failed one is tried again on the next call.
+    const usable = () => (this.turn && this.turn.expiresAt > this.now() ? this.turn : null);
+    if (!this.turnRequest && this.now() - this.turnFailedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(usable());
+    // One request at a time; a failed one is tried again after RETRY_AFTER_FAILURE_MS.
     this.turnRequest ??= withTimeout(this.turnSource(), this.options.timeoutMs ?? TURN_TIMEOUT_MS)
       .then((t) => {
         this.turnFetchedAt = this.now();
@@ -152,7 +161,8 @@ export class RtcConfigSource {
       .catch((error: unknown) => {
         // No relay this time: direct paths still work, and the next refresh tries again.
         this.options.log?.('Duet: no TURN relay (calls work where a direct path exists):', error);
-        return this.turn && this.turn.expiresAt > this.now() ? this.turn : null;
+        this.turnFailedAt = this.now();
+        return usable();
       })
       .finally(() => (this.turnRequest = null));
     return this.turnRequest;
