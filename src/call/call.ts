@@ -30,7 +30,6 @@ export interface CallOptions {
   createLink?: LinkFactory;
 }
 
-export { newId } from './pairing.ts';
 
 export class Call {
   /** This page's session in the room; a new one when the call starts over. */

@@ -58,10 +58,6 @@ export class OutboxSender {
     if (this.candidates.length > this.publishedCandidates) this.schedule();
   }
 
-  get addressed(): boolean {
-    return this.to !== null;
-  }
-
   /** A description or candidate our peer connection produced. */
   add(m: SignalMessage): void {
     if (m.description) {

@@ -34,11 +34,6 @@ export class FakeNetwork {
     for (const l of this.links.values()) if (l.state === 'disconnected') this.check(l);
   }
 
-  /** Links not closed, by owner (the stream passed in names its owner). */
-  open(): FakeLink[] {
-    return [...this.links.values()].filter((l) => !l.closed);
-  }
-
   check(a: FakeLink): void {
     const b = a.partner();
     if (!b || a.closed || b.closed || !this.up) return;

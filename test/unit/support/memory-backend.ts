@@ -18,7 +18,7 @@ import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe }
 import { PRESENCE_TIMEOUT_MS } from '../../../src/call/backend.ts';
 
 /** One-way delay between a client and the server. */
-export const LATENCY_MS = 20;
+const LATENCY_MS = 20;
 const CLOCK_SLACK_MS = 5_000;
 
 interface StoredRoom {
