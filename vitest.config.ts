@@ -30,14 +30,41 @@ export default defineConfig({
         },
       },
       {
+        // Chromium scenarios, side by side (each uses its own rooms).
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/faults.test.ts'],
+          exclude: ['test/e2e/faults.test.ts', 'test/e2e/firefox.test.ts', 'test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
           globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // In-call features and the accessibility audit: many pages per scenario, after the
+        // Chromium scenarios rather than beside them (2 cores).
+        test: {
+          name: 'incall',
+          include: ['test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // Firefox ESR processes are heavy: their scenarios run after everything else that
+        // uses browsers, so neither skews the other's timings.
+        test: {
+          name: 'firefox',
+          include: ['test/e2e/firefox.test.ts'],
+          globalSetup: ['test/e2e/warm-up.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -51,7 +78,22 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        // Calls across NATs and a TURN relay (issue 14), in network namespaces of their own
+        // with their own emulators and coturn (test/relay/world.ts). Alone, after the faults:
+        // its two browsers and second emulator set would skew everyone's timings.
+        test: {
+          name: 'relay',
+          include: ['test/relay/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine
+          // (seen here: over 4 min with the load average at 30-90 on 2 cores).
+          hookTimeout: 480_000,
+          sequence: { groupOrder: 4 },
         },
       },
     ],

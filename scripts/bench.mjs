@@ -2,12 +2,14 @@
 // Method and latest figures: docs/PERFORMANCE.md.
 //
 //   1. builds the app twice, outside dist/ (which the tests use):
-//      node_modules/.cache/duet/bench-dist  bench build (Firestore read/write counters), served
+//      node_modules/.cache/duet/bench-dist  the emulator build (as `npm start`), served
 //      node_modules/.cache/duet/size-dist   the same build as `npm run build`, for the byte counts
+//      Firestore reads and writes are counted from each page's requests (scripts/bench/browser.mjs),
+//      so the served build is the ordinary one: no counters in the app.
 //   2. starts the emulators (Auth, Firestore, Hosting serving bench-dist through a temporary copy
-//      of firebase.json) around scripts/bench/run.mjs, which drives headless Chromium; as root
-//      inside a loopback-only network namespace (like scripts/test.mjs), which also keeps its
-//      ports apart from anyone else's emulators;
+//      of firebase.json) around scripts/bench/run.mjs, which drives headless Chromium, with the
+//      launcher `npm test` uses (scripts/emulators.mjs): as root inside a private network
+//      namespace, which also keeps its ports apart from anyone else's emulators;
 //   3. prints the table and writes bench/results.json.
 //
 // Options: --calls N (30) --rejoins N (10) --floor N (30) --talk SECONDS (60) --load-runs N (5)
@@ -19,7 +21,8 @@
 //          --ref GIT-REF  measure that commit (src/, public/, rules, build script) instead of the
 //                         working tree, e.g. while work in progress leaves the tree unbuildable.
 //                         It is exported to a temporary folder; the bench scripts stay these.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import * as esbuild from 'esbuild';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -27,7 +30,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { emulatorEnv } from './firestore-emulator.mjs';
+import { namespaceBlocker, quote, withEmulators } from './emulators.mjs';
 import { measureBuild } from './bench/sizes.mjs';
 import { summarize, table } from './bench/report.mjs';
 import { percentile, round } from './bench/stats.mjs';
@@ -107,9 +110,9 @@ if (args.ref) {
 }
 const { build } = await import(pathToFileURL(join(source, 'scripts', 'build.mjs')).href);
 
-console.log('› build (bench build to serve, plain build to weigh)');
+console.log('› build (emulator build to serve, plain build to weigh)');
 const [, sizeBuild] = await Promise.all([
-  build({ bench: true, outdir: benchDist, quiet: true }),
+  build({ outdir: benchDist, quiet: true }),
   build({ outdir: sizeDist, quiet: true }),
 ]);
 const sizes = measureBuild({ root: source, outdir: sizeDist });
@@ -123,23 +126,16 @@ firebaseJson.hosting = { ...firebaseJson.hosting, public: relative(cache, benchD
 writeFileSync(config, JSON.stringify(firebaseJson, null, 2));
 rmSync(rawPath, { force: true });
 
-const quote = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
-const firebase = join(root, 'node_modules', '.bin', 'firebase');
 const inner = `node ${quote(join(root, 'scripts', 'bench', 'run.mjs'))}`;
-const exec = [quote(firebase), 'emulators:exec', '--config', quote(config), '--project', 'demo-duet', '--only', 'auth,firestore,hosting', quote(inner)].join(' ');
-const canIsolate = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && !process.env.DUET_NO_NETNS;
-const env = {
-  ...emulatorEnv(),
-  NO_UPDATE_NOTIFIER: '1',
-  DUET_BENCH_OPTIONS: JSON.stringify(options),
-  DUET_BENCH_RAW: rawPath,
-  DUET_BENCH_NETNS: canIsolate ? '1' : '',
-};
-console.log(`› emulators + browsers${canIsolate ? ' (in a loopback-only network namespace)' : ''}: ${JSON.stringify(options)}`);
+const canIsolate = namespaceBlocker() === null;
+console.log(`› emulators + browsers${canIsolate ? ' (in a private network namespace)' : ''}: ${JSON.stringify(options)}`);
 // Run from the cache folder: the emulators write their debug logs into the working directory.
-const child = canIsolate
-  ? spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${exec}`], { cwd: cache, env, stdio: ['ignore', 'pipe', 'inherit'] })
-  : spawn('sh', ['-c', exec], { cwd: cache, env, stdio: ['ignore', 'pipe', 'inherit'] });
+const { child, exited } = withEmulators(inner, {
+  config,
+  cwd: cache,
+  env: { DUET_BENCH_OPTIONS: JSON.stringify(options), DUET_BENCH_RAW: rawPath },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 // Show the bench's own progress as it happens; keep the emulators' request log for failures only.
 const tail = [];
 for await (const line of createInterface({ input: child.stdout })) {
@@ -147,24 +143,20 @@ for await (const line of createInterface({ input: child.stdout })) {
   tail.push(line);
   if (tail.length > 60) tail.shift();
 }
-const status = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code))));
+const status = await exited;
 if (status !== 0) console.error(`bench: the run failed (exit ${status}); the emulators' last output:\n${tail.join('\n')}`);
 if (!existsSync(rawPath)) process.exit(status || 1);
 const raw = JSON.parse(readFileSync(rawPath, 'utf8'));
 
 // --------------------------------------------------------------- what was measured, where
-const backendTs = readFileSync(join(source, 'src', 'call', 'backend.ts'), 'utf8');
-const constant = (name) => {
-  const m = backendTs.match(new RegExp(`export const ${name}\\s*=\\s*([\\d_]+)`));
-  if (!m) throw new Error(`src/call/backend.ts has no ${name}`);
-  return Number(m[1].replaceAll('_', ''));
-};
+// The presence constants, imported from the measured source (TypeScript, bundled on the fly).
+const backend = await importTs(join(source, 'src', 'call', 'backend.ts'));
 const budgets = JSON.parse(readFileSync(join(root, 'budgets.json'), 'utf8'));
 const summary = summarize(raw, {
   sizes,
   budgets: { prePromptJsGzip: budgets.prePromptJsGzip.bytes, totalJsGzip: budgets.totalJsGzip.bytes },
-  heartbeatMs: constant('HEARTBEAT_MS'),
-  presenceTimeoutMs: constant('PRESENCE_TIMEOUT_MS'),
+  heartbeatMs: backend.HEARTBEAT_MS,
+  presenceTimeoutMs: backend.PRESENCE_TIMEOUT_MS,
 });
 
 const loads = [loadAtStart, ...(raw.loadavg ?? []), loadavg()[0]];
@@ -202,6 +194,12 @@ writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
 console.log(table(summary, meta));
 console.log(`wrote ${relative(root, resultsPath)} in ${meta.durationS} s`);
 if (status !== 0) process.exit(status);
+
+/** Imports a TypeScript module of the app (Node 20 cannot): bundled by esbuild, loaded from memory. */
+async function importTs(path) {
+  const out = await esbuild.build({ entryPoints: [path], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'error' });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
+}
 
 /** A short hash of every file under `dir`: which source the figures belong to. */
 function fingerprint(dir, base) {

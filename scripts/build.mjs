@@ -3,7 +3,6 @@
 //
 //   node scripts/build.mjs            app for the local emulators (npm start, npm test)
 //   node scripts/build.mjs --deploy   app for a real Firebase project (npm run deploy)
-//   node scripts/build.mjs --bench    emulators + Firestore read/write counters (npm run bench)
 import * as esbuild from 'esbuild';
 import { generateSW } from 'workbox-build';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +12,7 @@ import { join, relative } from 'node:path';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
-export async function build({ deploy = false, bench = false, quiet = false, outdir = dist } = {}) {
+export async function build({ deploy = false, quiet = false, outdir = dist } = {}) {
   const started = performance.now();
   const firebaseJson = JSON.parse(await readFile(join(root, 'firebase.json'), 'utf8'));
   const emulators = deploy
@@ -43,7 +42,6 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
     external: ['/fonts/*', '/icons/*'],
     define: {
       __EMULATORS__: JSON.stringify(emulators),
-      __BENCH__: JSON.stringify(bench),
     },
     logLevel: quiet ? 'error' : 'warning',
   });
@@ -109,14 +107,14 @@ export async function build({ deploy = false, bench = false, quiet = false, outd
 
   const ms = Math.round(performance.now() - started);
   if (!quiet) {
-    console.log(`built dist/ in ${ms} ms (${deploy ? 'deploy' : bench ? 'bench' : 'emulators'}); precache: ${sw.count} files, ${(sw.size / 1024).toFixed(1)} KiB`);
+    console.log(`built dist/ in ${ms} ms (${deploy ? 'deploy' : 'emulators'}); precache: ${sw.count} files, ${(sw.size / 1024).toFixed(1)} KiB`);
   }
   return { metafile: result.metafile, mainJs, appCss, precache: { count: sw.count, size: sw.size } };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = new Set(process.argv.slice(2));
-  await build({ deploy: args.has('--deploy'), bench: args.has('--bench') });
+  await build({ deploy: args.has('--deploy') });
 }
 
 /** The chunks an output imports statically (transitively), as absolute URLs. */

@@ -1,15 +1,65 @@
-// Runtime configuration that can change without a code change.
+// Runtime configuration that can change without a code change: ICE servers (STUN from
+// /ice-servers.json, TURN with short-lived credentials from the turnCredentials Cloud
+// Function), the "hide my address" choice, and the Firebase web config.
 
 /** Used when /ice-servers.json is missing or unreadable. */
 export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
 
+/** Where Hosting forwards to the turnCredentials function (firebase.json rewrites). */
+export const TURN_CREDENTIALS_PATH = '/api/turn-credentials';
+/** A relay that answers later than this is left out: a call where a direct path exists must not wait for it. */
+const TURN_TIMEOUT_MS = 5_000;
 /**
- * ICE servers come from /ice-servers.json (public/ice-servers.json in the repo), so a
- * deployment can add TURN servers by editing that file: {"iceServers": [...], "iceTransportPolicy": "all"}.
+ * After the function failed to answer, it is not asked again for this long: a join must not
+ * wait for a relay that just proved out of reach (seen in the test namespace: every join
+ * waited the whole timeout on a rewrite to an unreachable function).
  */
-export async function loadRtcConfig(): Promise<RTCConfiguration> {
+const RETRY_AFTER_FAILURE_MS = 60_000;
+/** Credentials are fetched again this long before they expire (or at half their life, if shorter). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** What the turnCredentials function answers (functions/index.js). */
+export interface TurnCredentials {
+  iceServers: RTCIceServer[];
+  /** ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Gets credentials for the signed-in person (see callTurnFunction). */
+export type TurnSource = () => Promise<TurnCredentials>;
+
+/** localStorage key of the person's "hide my address" choice: relay-only ICE. */
+export const RELAY_ONLY_KEY = 'duet:relay-only';
+
+export function relayOnlyPreferred(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
   try {
-    const response = await fetch('/ice-servers.json', { cache: 'no-cache' });
+    return storage?.getItem(RELAY_ONLY_KEY) === '1';
+  } catch {
+    return false; // storage blocked: the default
+  }
+}
+
+export function setRelayOnlyPreferred(on: boolean, storage: Pick<Storage, 'setItem' | 'removeItem'> | undefined = globalThis.localStorage): void {
+  try {
+    if (on) storage?.setItem(RELAY_ONLY_KEY, '1');
+    else storage?.removeItem(RELAY_ONLY_KEY);
+  } catch {
+    // storage blocked: the choice lasts this page only (the caller keeps it)
+  }
+}
+
+interface PublicIceConfig {
+  iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+}
+
+/**
+ * /ice-servers.json (public/ice-servers.json in the repo): STUN servers, and TURN servers
+ * that need no secret. Everything in it is public. {"iceServers": [...], "iceTransportPolicy": "all"}.
+ */
+async function fetchPublicIceConfig(fetcher: typeof fetch): Promise<PublicIceConfig> {
+  try {
+    const response = await fetcher('/ice-servers.json', { cache: 'no-cache' });
     if (!response.ok) throw new Error(String(response.status));
     const json = (await response.json()) as { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy };
     return {
@@ -17,8 +67,139 @@ export async function loadRtcConfig(): Promise<RTCConfiguration> {
       iceTransportPolicy: json.iceTransportPolicy === 'relay' ? 'relay' : 'all',
     };
   } catch {
-    return { iceServers: DEFAULT_ICE_SERVERS };
+    return { iceServers: DEFAULT_ICE_SERVERS, iceTransportPolicy: 'all' };
   }
+}
+
+/**
+ * Calls the turnCredentials callable function over the callable protocol (a POST of
+ * {"data": ...} with the Firebase ID token; the answer is {"result": ...}), through the
+ * Hosting rewrite at TURN_CREDENTIALS_PATH: same origin, no extra SDK.
+ */
+export async function callTurnFunction(idToken: string, fetcher: typeof fetch = fetch): Promise<TurnCredentials> {
+  const response = await fetcher(TURN_CREDENTIALS_PATH, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${idToken}` },
+    body: JSON.stringify({ data: null }),
+  });
+  const json = (await response.json().catch(() => null)) as { result?: TurnCredentials; error?: { message?: string } } | null;
+  const result = json?.result;
+  if (!response.ok || !result || !Array.isArray(result.iceServers) || typeof result.expiresAt !== 'number') {
+    throw new Error(`TURN credentials unavailable (${response.status}${json?.error?.message ? `: ${json.error.message}` : ''})`);
+  }
+  return result;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+/**
+ * The ICE configuration of this page: public servers plus, when the turn source answers,
+ * a relay with credentials that expire. `iceServersFresh()` says whether they still hold;
+ * `refreshRtcConfig()` renews them (before an ICE restart or a new connection).
+ */
+export class RtcConfigSource {
+  private publicConfig: Promise<PublicIceConfig> | null = null;
+  private turn: TurnCredentials | null = null;
+  private turnFetchedAt = 0;
+  private turnRequest: Promise<TurnCredentials | null> | null = null;
+  private turnFailedAt = -Infinity;
+  private relayOnly: boolean;
+
+  constructor(
+    private readonly turnSource: TurnSource | null,
+    private readonly options: {
+      fetcher?: typeof fetch;
+      now?: () => number;
+      timeoutMs?: number;
+      relayOnly?: boolean;
+      log?: (message: string, error?: unknown) => void;
+    } = {},
+  ) {
+    this.relayOnly = options.relayOnly ?? relayOnlyPreferred();
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Whether the relay credentials (if any) are still good for a new allocation. */
+  iceServersFresh(): boolean {
+    if (!this.turn) return false;
+    const lifetime = this.turn.expiresAt - this.turnFetchedAt;
+    return this.now() < this.turn.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+  }
+
+  /** "Hide my address": only relayed candidates, from the next refresh on. */
+  setRelayOnly(on: boolean): void {
+    this.relayOnly = on;
+  }
+
+  /** The configuration, fetching what is missing or stale. Never rejects. */
+  async get(): Promise<RTCConfiguration> {
+    this.publicConfig ??= fetchPublicIceConfig(this.options.fetcher ?? ((...a) => fetch(...a)));
+    const [pub, turn] = await Promise.all([this.publicConfig, this.freshTurn()]);
+    const policy: RTCIceTransportPolicy = this.relayOnly || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    return { iceServers: [...pub.iceServers, ...(turn?.iceServers ?? [])], iceTransportPolicy: policy };
+  }
+
+  private freshTurn(): Promise<TurnCredentials | null> {
+    if (!this.turnSource) return Promise.resolve(null);
+    if (this.turn && this.iceServersFresh()) return Promise.resolve(this.turn);
+    const usable = () => (this.turn && this.turn.expiresAt > this.now() ? this.turn : null);
+    if (!this.turnRequest && this.now() - this.turnFailedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(usable());
+    // One request at a time; a failed one is tried again after RETRY_AFTER_FAILURE_MS.
+    this.turnRequest ??= withTimeout(this.turnSource(), this.options.timeoutMs ?? TURN_TIMEOUT_MS)
+      .then((t) => {
+        this.turnFetchedAt = this.now();
+        return (this.turn = t);
+      })
+      .catch((error: unknown) => {
+        // No relay this time: direct paths still work, and the next refresh tries again.
+        this.options.log?.('Duet: no TURN relay (calls work where a direct path exists):', error);
+        this.turnFailedAt = this.now();
+        return usable();
+      })
+      .finally(() => (this.turnRequest = null));
+    return this.turnRequest;
+  }
+}
+
+let source: RtcConfigSource | null = null;
+
+/**
+ * Starts loading the page's ICE configuration. `idToken` (the signed-in person's Firebase ID
+ * token) lets it ask the turnCredentials function for a relay; without it, or when the
+ * function can't be reached, only /ice-servers.json is used.
+ */
+export function loadRtcConfig(idToken?: () => Promise<string>): Promise<RTCConfiguration> {
+  source = new RtcConfigSource(idToken ? async () => callTurnFunction(await idToken()) : null, {
+    log: (message, error) => console.warn(message, error),
+  });
+  return source.get();
+}
+
+/** Whether the relay credentials loaded by loadRtcConfig are still good. */
+export function iceServersFresh(): boolean {
+  return source?.iceServersFresh() ?? false;
+}
+
+/**
+ * The configuration to apply (pc.setConfiguration) before an ICE restart or to a new
+ * connection: the same servers, with relay credentials renewed if they expire soon.
+ */
+export function refreshRtcConfig(): Promise<RTCConfiguration> {
+  return (source ??= new RtcConfigSource(null)).get();
+}
+
+/** "Hide my address": stored for next time and applied from the next connection or restart. */
+export function useRelayOnly(on: boolean): void {
+  setRelayOnlyPreferred(on);
+  source?.setRelayOnly(on);
 }
 
 /**

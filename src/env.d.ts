@@ -2,5 +2,3 @@
 
 /** Where the local emulators listen, in builds made for `npm start` and `npm test`; null in deploy builds. */
 declare const __EMULATORS__: { auth: number; firestore: number } | null;
-/** True in `npm run bench` builds: Firestore reads and writes are counted on globalThis.__duetMetrics. */
-declare const __BENCH__: boolean;

@@ -5,16 +5,19 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { fetchFirebaseConfig, loadRtcConfig } from './config.ts';
+import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
 import { inviteLink, parseRoomName } from './rooms/names.ts';
+import { missingForCalls } from './support.ts';
 import { applyUpdate, registerServiceWorker } from './sw-bridge.ts';
 import { attachPip } from './ui/pip.ts';
 import { initialControls, type AppState, type Controls, type Screen } from './ui/state.ts';
 import { text } from './ui/text.ts';
 import { View } from './ui/view.ts';
+import { InCall } from './incall.ts';
+import { InCallView } from './ui/incall.ts';
 
 // Firebase is the largest part of the app: start loading it now, while the
 // browser is still asking for the camera, but don't let the prompt wait for it.
@@ -29,9 +32,15 @@ const connect = (): Promise<RoomBackend> => {
   return backend;
 };
 void connect().catch(() => {});
-const rtcConfig = loadRtcConfig();
+// ICE servers: public STUN plus a relay with short-lived credentials, minted for the
+// signed-in person (so after sign-in), ready long before anyone has typed a room name.
+const rtcConfig = loadRtcConfig(async () => {
+  const b = await connect();
+  if (!b.idToken) throw new Error('this backend has no sign-in for the TURN function');
+  return b.idToken();
+});
 
-let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false };
+let state: AppState = { screen: 'starting', controls: initialControls, updateReady: false, relayOnly: relayOnlyPreferred() };
 let stream: MediaStream | null = null;
 let call: Call | null = null;
 let room = '';
@@ -42,8 +51,8 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   cancel: () => show({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
   retry: () => void start(),
   leave: () => void leave(),
-  toggleMic: () => toggleTrack('audio'),
-  toggleCamera: () => toggleTrack('video'),
+  toggleMic: () => extras.toggleMic(),
+  toggleCamera: () => extras.toggleCamera(),
   flip: () => void flipCamera(),
   share: () => void navigator.share?.({ title: 'Duet', text: `Join me in “${room}” on Duet`, url: invite() }).catch(() => {}),
   copy: () =>
@@ -52,11 +61,34 @@ const view = new View(document.querySelector<HTMLElement>('main.app')!, {
       .then(() => view.flash(text.copied))
       .catch(() => {}),
   reloadForUpdate: () => applyUpdate(),
+  // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
+  relayOnly: (on) => {
+    useRelayOnly(on);
+    render({ ...state, relayOnly: on });
+  },
+});
+
+// During a call: our controls told to the other person and theirs shown, chat, screen
+// share, devices, connection quality and the safety code (src/incall.ts).
+const extras: InCall = new InCall({
+  view: new InCallView(document.querySelector<HTMLElement>('main.app')!, {
+    toggleMic: () => extras.toggleMic(),
+    toggleCamera: () => extras.toggleCamera(),
+    toggleShare: () => void extras.toggleShare(),
+    sendChat: (body) => extras.sendChat(body),
+    chooseDevice: (role, id) => void extras.chooseDevice(role, id),
+    panel: (open) => extras.panel(open),
+  }),
+  setMuted: (muted) => setControls({ muted }),
+  setCameraOff: (cameraOff) => setControls({ cameraOff }),
+  remoteVideo: view.remoteVideo,
+  stream: () => stream,
+  fail: (e, context) => reportError(e, context),
 });
 
 /** Moves to another screen; the controls and update offer carry over. */
 function show(screen: Screen): void {
-  render({ ...screen, controls: state.controls, updateReady: state.updateReady });
+  render({ ...screen, controls: state.controls, updateReady: state.updateReady, relayOnly: state.relayOnly });
 }
 
 function setControls(patch: Partial<Controls>): void {
@@ -66,8 +98,6 @@ function setControls(patch: Partial<Controls>): void {
 function render(next: AppState): void {
   state = next;
   view.render(state);
-  // TEMPORARY, removed once the browser tests read main.app[data-screen/data-phase].
-  document.documentElement.dataset.duet = state.screen + (state.screen === 'call' ? `:${state.phase.kind}` : '');
 }
 
 function invite(): string {
@@ -87,6 +117,9 @@ function reportError(error: unknown, context: string): void {
 }
 
 async function start(): Promise<void> {
+  // No WebRTC or no camera access: say so, and stop here (no prompt, no spinner).
+  const missing = missingForCalls();
+  if (missing.length) return show({ screen: 'unsupported', missing });
   show({ screen: 'starting' });
   stopStream(stream);
   stream = null;
@@ -97,6 +130,7 @@ async function start(): Promise<void> {
   }
   view.showLocal(stream);
   setControls({ muted: false, cameraOff: false, facing: 'user' });
+  await extras.useRememberedDevices();
   void cameraCount().then((n) => setControls({ canFlip: n > 1 }));
   const fromLink = new URLSearchParams(location.search).get('room');
   if (fromLink !== null) void join(fromLink);
@@ -135,21 +169,36 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
   const thisCall = new Call(api, {
     roomId: name.id,
     stream: stream!,
-    rtcConfig: await rtcConfig,
+    // Credentials renewed if the page has been open long, and the relay-only choice applied.
+    rtcConfig: await rtcConfig.then(refreshRtcConfig),
+    // Before each ICE restart: relay credentials renewed if they expire soon.
+    refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
-    onRemoteStream: (s) => view.showRemote(s),
+    onRemoteStream: (s) => {
+      view.showRemote(s);
+      extras.remoteStream(s);
+    },
+    onLink: (link) => {
+      if (call !== thisCall || !link) return;
+      void link.channel.then((channel) => {
+        if (call === thisCall) extras.attachPeer(link.pc, channel);
+      });
+    },
     fail: reportError,
     onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
   });
   call = thisCall;
+  extras.begin(room);
   try {
     if ((await thisCall.start()) === 'full') {
       call = null;
+      extras.end();
       setUrl(null);
       return 'full';
     }
   } catch (error) {
     call = null;
+    extras.end();
     return unreachable(error, 'joining the room');
   }
   setUrl(room);
@@ -172,6 +221,7 @@ function onPhase(source: Call, phase: CallPhase): void {
 function endCall(): Call | null {
   const ended = call;
   call = null;
+  extras.end();
   wakeLock.release();
   view.showRemote(null);
   setUrl(null);
@@ -182,13 +232,6 @@ async function leave(): Promise<void> {
   const leaving = endCall();
   show({ screen: 'naming', notice: { kind: 'status', text: text.left(room) }, value: '' });
   await leaving?.leave().catch((e) => reportError(e, 'leaving the room'));
-}
-
-function toggleTrack(kind: 'audio' | 'video'): void {
-  const track = kind === 'audio' ? stream?.getAudioTracks()[0] : stream?.getVideoTracks()[0];
-  if (!track) return;
-  track.enabled = !track.enabled;
-  setControls(kind === 'audio' ? { muted: !track.enabled } : { cameraOff: !track.enabled });
 }
 
 async function cameraCount(): Promise<number> {

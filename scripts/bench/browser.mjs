@@ -1,15 +1,15 @@
-// Headless Chromium for the bench, set up like the browser tests (test/e2e/support.ts):
-// Debian's Chromium, fake camera and microphone, loopback ICE, the ICE servers file
-// answered with no servers. On top of that, every page gets `instrument` as an init
-// script: timestamps read from the outside, without hooks in the app.
-import { chromium } from '@playwright/test';
-import { CHROMIUM, chromiumArgs } from '../chromium.mjs';
+// Headless Chromium for the bench, through the same page-driving layer as the browser
+// tests (scripts/drive/): Debian's Chromium, fake camera and microphone, the ICE servers
+// file answered with no servers, the test probes. On top of that, every page gets
+// `instrument` as an init script: timestamps and Firestore traffic read from the outside,
+// without hooks in the app.
+import { diagnose as diagnosePage, launch as launchBrowser } from '../drive/people.mjs';
 
-export const BASE_URL = process.env.DUET_BASE_URL ?? 'http://127.0.0.1:5000';
+export { BASE_URL } from '../drive/people.mjs';
 
-
+/** The bench's Chromium (a scripts/drive Browser: `.native` is Playwright's). */
 export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs() });
+  return launchBrowser('chromium');
 }
 
 /**
@@ -20,7 +20,12 @@ export function launch() {
  * - promptAt: the room form shown (MutationObserver on its `hidden`), promptPaintAt the frame after;
  * - frames: the first frame presented of every source the remote <video> gets
  *   (requestVideoFrameCallback armed on `loadstart`), with a source counter;
- * - pcs: every RTCPeerConnection's timeline (descriptions, candidates, states).
+ * - pcs: every RTCPeerConnection's timeline (descriptions, candidates, states);
+ * - reads, writes: Firestore document reads and writes, counted from the page's own
+ *   requests and responses (XMLHttpRequest, which the Firestore SDK uses for its REST
+ *   calls and WebChannel streams): a read per document a listener or a get returns
+ *   (`documentChange`, `found`, `missing`), a write per operation sent (`writes` of a
+ *   commit or of a Write-stream message).
  */
 export function instrument() {
   const now = () => performance.timeOrigin + performance.now();
@@ -33,8 +38,52 @@ export function instrument() {
     src: 0,
     frames: [],
     pcs: [],
+    reads: 0,
+    writes: 0,
   };
   Object.defineProperty(window, '__bench', { value: B });
+
+  // Firestore traffic, as the page sends and receives it.
+  const count = (re, s) => (s.match(re) ?? []).length;
+  const open = XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    this.__url = String(url);
+    return open.call(this, method, url, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    const url = this.__url ?? '';
+    const firestore = /google\.firestore\.v1\.Firestore|\/documents[:/]/.test(url);
+    if (firestore && typeof body === 'string') {
+      try {
+        if (url.includes(':commit')) B.writes += JSON.parse(body).writes?.length ?? 0;
+        else if (url.includes('/Write/channel')) {
+          for (const [key, value] of new URLSearchParams(body)) if (/^req\d+___data__$/.test(key)) B.writes += JSON.parse(value).writes?.length ?? 0;
+        }
+      } catch {
+        // not a payload we know
+      }
+    }
+    if (firestore) {
+      let seen = 0; // streamed responses grow: count each part once
+      const onData = () => {
+        let text = '';
+        try {
+          text = this.responseText ?? '';
+        } catch {
+          return;
+        }
+        const part = text.slice(seen);
+        seen = text.length;
+        if (url.includes('/Listen/channel')) B.reads += count(/"documentChange"/g, part);
+        else if (url.includes(':batchGet')) B.reads += count(/"(found|missing)"/g, part);
+        else if (url.includes(':runQuery')) B.reads += Math.max(1, count(/"document"/g, part));
+      };
+      this.addEventListener('progress', onData);
+      this.addEventListener('load', onData);
+    }
+    return send.call(this, body);
+  };
 
   // The bench's network namespace has only loopback, so Chromium reports navigator.onLine
   // false, and the app would probe the server before acting (an extra round trip a phone
@@ -87,7 +136,6 @@ export function instrument() {
       const rec = { createdAt: now(), local: [], remote: 0, gatheredAt: null, srd: [], sld: [], states: [], ice: [] };
       recs.set(this, rec);
       B.pcs.push(rec);
-      (window.__benchPcObjects ??= []).push(this);
       this.addEventListener('icecandidate', ({ candidate }) => {
         if (candidate && candidate.candidate) rec.local.push({ at: now(), type: candidate.type, protocol: candidate.protocol });
         else if (!candidate) rec.gatheredAt = now();
@@ -116,11 +164,11 @@ export function instrument() {
   window.RTCPeerConnection = TrackedPeerConnection;
 }
 
-/** Reads what `instrument` recorded, plus the app's Firestore counters (bench builds). */
+/** Reads what `instrument` recorded. */
 export function readBench(page) {
   return page.evaluate(() => {
     const B = window.__bench;
-    const m = globalThis.__duetMetrics;
+    const app = document.querySelector('main.app');
     return {
       origin: B.origin,
       joinClickAt: B.joinClickAt,
@@ -129,7 +177,7 @@ export function readBench(page) {
       src: B.src,
       frames: B.frames.slice(),
       pcs: JSON.parse(JSON.stringify(B.pcs)),
-      metrics: m ? { reads: m.reads, writes: m.writes } : null,
+      metrics: { reads: B.reads, writes: B.writes },
       // Firestore and Auth requests that have finished, on the same clock (resource timing).
       net: performance
         .getEntriesByType('resource')
@@ -138,7 +186,7 @@ export function readBench(page) {
           const u = new URL(e.name);
           return { path: u.pathname.replace(/^.*\/documents/, '/documents'), sid: u.searchParams.has('SID'), type: u.searchParams.get('TYPE'), start: performance.timeOrigin + e.startTime, end: performance.timeOrigin + e.responseEnd };
         }),
-      state: document.documentElement.dataset.duet ?? '',
+      state: `${app?.dataset.screen ?? ''}${app?.dataset.phase ? `:${app.dataset.phase}` : ''}`,
     };
   });
 }
@@ -173,68 +221,18 @@ export const MOBILE = {
   hasTouch: true,
 };
 
-/** A new person: a fresh context (own storage, so own identity), camera and microphone granted. */
+/**
+ * A new person: a fresh context (own storage, so own identity), camera and microphone
+ * granted, the bench's instrument on top of the shared probes. Returns the scripts/drive
+ * Person (`page`, `context`: Playwright's).
+ */
 export async function newPerson(browser, { viewport = { width: 390, height: 844 }, ...rest } = {}) {
-  const context = await browser.newContext({
-    baseURL: BASE_URL,
-    permissions: ['camera', 'microphone'],
-    viewport,
-    ...rest,
-  });
-  await context.addInitScript(instrument);
-  // Loopback only: no STUN server to ask (and none reachable in the bench's namespace).
-  await context.route('**/ice-servers.json', (route) =>
-    route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }),
-  );
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || process.env.DUET_BENCH_VERBOSE) console.log(`  [page ${m.type()}] ${m.text()}`);
-  });
-  return { context, page };
+  const person = await browser.newPerson({ viewport, label: 'page', ...rest });
+  await person.context.addInitScript(instrument);
+  return person;
 }
 
 /** What a page's media looks like right now: for a failure report (why is a side frozen?). */
 export function diagnose(page) {
-  return page.evaluate(async () => {
-    const v = document.querySelector('[data-testid="remote-video"]');
-    const src = v?.srcObject;
-    const out = {
-      state: document.documentElement.dataset.duet,
-      visibility: document.visibilityState,
-      video: v && {
-        w: v.videoWidth,
-        paused: v.paused,
-        readyState: v.readyState,
-        frames: v.getVideoPlaybackQuality().totalVideoFrames,
-        tracks: src ? src.getTracks().map((t) => `${t.kind}:${t.readyState}${t.muted ? ':muted' : ''}:${t.id.slice(0, 8)}`) : null,
-      },
-      pcs: [],
-    };
-    for (const pc of window.__benchPcObjects ?? []) {
-      if (pc.connectionState === 'closed') continue;
-      const stats = await pc.getStats();
-      const ufrag = (d) => d?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1] ?? null;
-      const r = { ufrags: `${ufrag(pc.localDescription)}/${ufrag(pc.remoteDescription)}`, conn: pc.connectionState, ice: pc.iceConnectionState, sig: pc.signalingState, receivers: pc.getReceivers().map((x) => `${x.track.kind}:${x.track.id.slice(0, 8)}${x.track.muted ? ':muted' : ''}`), stats: [] };
-      stats.forEach((s) => {
-        const jb = (x) => (x.jitterBufferEmittedCount ? Math.round((1000 * x.jitterBufferDelay) / x.jitterBufferEmittedCount) : null);
-        if (s.type === 'inbound-rtp' && s.kind === 'video') r.stats.push({ in: 1, pkts: s.packetsReceived, dec: s.framesDecoded, recv: s.framesReceived, drop: s.framesDropped, kf: s.keyFramesDecoded, pli: s.pliCount, nack: s.nackCount, fir: s.firCount, jbMs: jb(s), freezes: s.freezeCount, frozenS: s.totalFreezesDuration, ssrc: s.ssrc });
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') r.stats.push({ audioIn: 1, pkts: s.packetsReceived, jbMs: jb(s), concealed: s.concealedSamples, samples: s.totalSamplesReceived });
-        if (s.type === 'outbound-rtp' && s.kind === 'video') r.stats.push({ out: 1, pkts: s.packetsSent, enc: s.framesEncoded, sent: s.framesSent, kf: s.keyFramesEncoded, pli: s.pliCount, fir: s.firCount, limit: s.qualityLimitationReason, active: s.active, w: s.frameWidth });
-        if (s.type === 'transport') {
-          const pair = stats.get(s.selectedCandidatePairId);
-          const at = (id) => {
-            const c = id && stats.get(id);
-            return c ? `${c.candidateType}:${c.address}:${c.port}` : null;
-          };
-          stats.forEach((p) => {
-            if (p.type === 'candidate-pair' && (p.bytesSent || p.bytesReceived || p.nominated)) r.stats.push({ pair: `${at(p.localCandidateId)} -> ${at(p.remoteCandidateId)}`, state: p.state, nominated: p.nominated, sent: p.bytesSent, recv: p.bytesReceived });
-          });
-          r.stats.push({ transport: 1, dtls: s.dtlsState, ice: s.iceState, local: at(pair?.localCandidateId), remote: at(pair?.remoteCandidateId), changes: s.selectedCandidatePairChanges, bsent: s.bytesSent, brecv: s.bytesReceived });
-        }
-      });
-      out.pcs.push(r);
-    }
-    return out;
-  });
+  return diagnosePage(page);
 }

@@ -4,7 +4,10 @@
 // Ana opens the room and waits; Ben joins. All times are on the pages' shared clock
 // (performance.timeOrigin + performance.now(), one machine) and are measured from the
 // outside: the Join click event, and requestVideoFrameCallback on the remote <video>.
+import { waitForState as waitFor, seen } from '../drive/people.mjs';
 import { newPerson, nextRemoteFrame, readBench } from './browser.mjs';
+
+const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
 import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore.mjs';
 
 /** A call that shows no remote frame on a side within this long after the click counts as failed. */
@@ -16,23 +19,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function roomInput(page) {
   return page.getByRole('textbox', { name: /room/i });
-}
-
-export async function waitForState(page, pattern, timeout = READY_TIMEOUT_MS) {
-  await page.waitForFunction((source) => new RegExp(source).test(document.documentElement.dataset.duet ?? ''), pattern.source, {
-    timeout,
-    polling: 20,
-  });
-}
-
-/** What the person sees, for failure reports. */
-function seen(page) {
-  return page
-    .evaluate(() => {
-      const say = (sel) => document.querySelector(sel)?.textContent?.trim().replace(/\s+/g, ' ') ?? '';
-      return `${document.documentElement.dataset.duet ?? ''} | status: ${say('[role=status]')} | alert: ${say('[role=alert] .alert-title')}`;
-    })
-    .catch((e) => `(page unreadable: ${e.message})`);
 }
 
 /**
@@ -116,7 +102,7 @@ export async function setupCall(browser, { room, keepOpen = false }) {
         await openIdle(ana);
         await roomInput(ana.page).fill(room);
         await ana.page.getByRole('button', { name: 'Join' }).click();
-        await waitForState(ana.page, /^call:waiting$/);
+        await waitForState(ana.page, /call:waiting/);
         result.preOffer = (await waitForPreOffer(room, PRE_OFFER_TIMEOUT_MS)) !== null;
       })(),
       openIdle(ben).then(async (r) => {
@@ -246,7 +232,7 @@ export async function completeCall(browser, { room, talkMs }) {
 
     await roomInput(ana.page).fill(room);
     await ana.page.getByRole('button', { name: 'Join' }).click();
-    await waitForState(ana.page, /^call:waiting$/);
+    await waitForState(ana.page, /call:waiting/);
     if ((await waitForPreOffer(room, READY_TIMEOUT_MS)) === null) throw new Error('no pre-offer');
     await settle(ctx);
     phases.push(await costSnapshot('Ana created the room and published her pre-offer', ctx));
@@ -267,12 +253,12 @@ export async function completeCall(browser, { room, talkMs }) {
     phases.push({ ...(await costSnapshot(`talking for ${Math.round((Date.now() - talkStart) / 1000)} s`, ctx)), talkedMs: Date.now() - talkStart });
 
     await ben.page.getByRole('button', { name: 'Leave' }).click();
-    await waitForState(ben.page, /^naming$/);
+    await waitForState(ben.page, /naming/);
     await settle(ctx);
     phases.push(await costSnapshot('Ben left (Ana, alone again, publishes a new pre-offer)', ctx));
 
     await ana.page.getByRole('button', { name: 'Leave' }).click();
-    await waitForState(ana.page, /^naming$/);
+    await waitForState(ana.page, /naming/);
     await settle(ctx);
     phases.push(await costSnapshot('Ana left', ctx));
     out.ok = true;

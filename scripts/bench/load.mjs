@@ -15,7 +15,7 @@ export const CPU_SLOWDOWN = 4;
 
 /** One cold load; ms from navigation start to the prompt, and what had been fetched by then. */
 export async function promptLoad(browser, { throttled }) {
-  const person = await newPerson(browser, { ...MOBILE, serviceWorkers: 'block' });
+  const person = await newPerson(browser, { ...MOBILE, serviceWorkers: false });
   const { page, context } = person;
   const result = { throttled, ok: false };
   try {

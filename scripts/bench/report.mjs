@@ -291,7 +291,7 @@ export function table(summary, meta) {
   if (recovery.failureReasons.length) out.push(...recovery.failureReasons.map((r) => `  ! failed recovery: ${r}`));
 
   out.push('');
-  out.push('  Firestore per call (both people, counted by the app in bench builds; wire = write operations in the requests sent)');
+  out.push('  Firestore per call (both people, counted from each page's own requests and responses; wire = write operations in the requests the browser sent)');
   const f = setup.firestore;
   out.push(`    setup (create, pre-offer, join, connect), ${setup.calls - setup.failures} calls: writes p50 ${f.writes.p50} max ${f.writes.max} (wire p50 ${f.wireWrites.p50}, equal in ${f.clientMatchesWire}), reads p50 ${f.reads.p50} max ${f.reads.max}`);
   out.push(`    writes by candidates gathered (both sides): ${f.byCandidates.map((g) => `${g.candidates} → ${g.writesMin === g.writesMax ? g.writesMin : `${g.writesMin}-${g.writesMax}`} (${g.calls} calls)`).join(', ')}`);

@@ -13,26 +13,15 @@ import { diagnose, launch } from './browser.mjs';
  * polled every 10 ms. Not the element's totalVideoFrames nor its pixels: in headless
  * Chromium a <video> sometimes stops presenting frames while its track keeps decoding
  * (Ben's totalVideoFrames stuck at 9 for 70 s while framesDecoded grew by 1,200), which
- * reported healthy calls as frozen (see test/e2e/support.ts, expectRemoteVideoFlowing).
+ * reported healthy calls as frozen (see scripts/drive/probes.mjs, shownFrames).
  */
 function framesAgain(page, t0) {
   return page.evaluate(
     (t0) =>
       new Promise((resolve) => {
         const decoded = async () => {
-          const v = document.querySelector('[data-testid="remote-video"]');
-          const shown = v?.srcObject instanceof MediaStream ? v.srcObject.getVideoTracks() : [];
-          for (const pc of window.__benchPcObjects ?? []) {
-            if (pc.connectionState === 'closed') continue;
-            const receiver = pc.getReceivers().find((r) => shown.includes(r.track));
-            if (!receiver) continue;
-            let frames = 0;
-            (await receiver.getStats()).forEach((s) => {
-              if (s.type === 'inbound-rtp') frames = s.framesDecoded;
-            });
-            return frames;
-          }
-          return null;
+          const now = await window.__duetTest.shownFrames(); // scripts/drive/probes.mjs
+          return typeof now === 'string' ? null : now.frames;
         };
         decoded().then((base) => {
           const poll = async () => {
@@ -66,7 +55,7 @@ const fmt = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 
 const raw = { recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
 const browser = await launch();
-raw.chromium = browser.version();
+raw.chromium = await browser.version();
 log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
 
 try {
@@ -101,9 +90,9 @@ try {
   }
 
   // Do setup writes grow with ICE candidates? Give every page more addresses to gather on:
-  // a veth pair with a default route, inside the bench's own network namespace (never outside
-  // it), as in /work/shared/ENVIRONMENT.md. Chromium then gathers on both ends besides loopback.
-  if (options.moreCandidates > 0 && process.env.DUET_BENCH_NETNS === '1') {
+  // a second veth pair inside the bench's own network namespace (never outside it), beside
+  // the one scripts/emulators.mjs makes with the default route. Chromium gathers on both ends.
+  if (options.moreCandidates > 0 && process.env.DUET_NETNS === '1') {
     const ip = (...a) => {
       const r = spawnSync('ip', a, { encoding: 'utf8' });
       if (r.status !== 0) log(`ip ${a.join(' ')}: ${r.stderr.trim()}`);
@@ -113,7 +102,6 @@ try {
     ip('addr', 'add', '10.77.0.2/24', 'dev', 'duetb1');
     ip('link', 'set', 'duetb0', 'up');
     ip('link', 'set', 'duetb1', 'up');
-    ip('route', 'add', 'default', 'via', '10.77.0.2', 'dev', 'duetb0');
     await new Promise((r) => setTimeout(r, 2_000)); // let Chromium notice the new interfaces
     raw.moreCandidates.interfaces = 2;
     try {
@@ -126,14 +114,14 @@ try {
         );
       }
     } finally {
-      ip('link', 'del', 'duetb0'); // takes its peer and the default route with it
+      ip('link', 'del', 'duetb0'); // takes its peer with it
     }
   }
 
   // Calls survive drops (issue 4): cut the whole network (loopback down, which takes the
   // emulators with it, as a phone in a tunnel loses everything), restore it, and time how long
   // until each side presents a new remote frame. Only inside the bench's own namespace.
-  if (options.cuts > 0 && process.env.DUET_BENCH_NETNS === '1') {
+  if (options.cuts > 0 && process.env.DUET_NETNS === '1') {
     const call = await setupCall(browser, { room: `bench-${runId}-cuts`, keepOpen: true });
     if (!call.result.ok || !call.ana) log(`network cuts skipped: the call did not connect (${call.result.failure})`);
     else {

@@ -44,6 +44,10 @@ export type JoinResult =
 
 export type Unsubscribe = () => void;
 
+/**
+ * `roomId` everywhere below is the room's canonical name (parseRoomName().id): the backend
+ * derives from it what it stores (src/signaling/crypto.ts), and never stores the name itself.
+ */
 export interface RoomBackend {
   readonly uid: string;
   /** Takes (or retakes) a seat in one transaction, creating the room if needed. */
@@ -64,6 +68,8 @@ export interface RoomBackend {
   leave(roomId: string): Promise<void>;
   /** The server's clock, estimated. */
   now(): number;
+  /** A Firebase ID token for this user, for the app's own Cloud Function (TURN credentials). */
+  idToken?(): Promise<string>;
 }
 
 /** A seat not refreshed for this long may be taken by someone else (firestore.rules agrees). */

@@ -33,6 +33,11 @@ export interface PeerLink {
   hasRemote(): boolean;
   /** No negotiation in flight (nothing waits for an answer). */
   isStable(): boolean;
+  /**
+   * The call's data channel (state and chat, src/call/channel.ts). Negotiated, so it is in
+   * the very first offer and answer; an answering link makes it once the offer is applied.
+   */
+  readonly channel: Promise<RTCDataChannel>;
   receive(message: SignalMessage): void;
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
@@ -93,6 +98,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const addTracks = () => {
     for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
   };
+  // Negotiated (both sides create it with id 0): it opens with the connection, with no
+  // extra round trip. An answerer makes it after applying the offer: made earlier, it would
+  // fire negotiationneeded and start an offer of its own.
+  let openChannel = (): void => {};
+  const channel = new Promise<RTCDataChannel>((resolve) => {
+    openChannel = () => resolve(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
+  });
 
   if (options.offer) {
     const offer = options.offer;
@@ -101,11 +113,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     enqueue(async () => {
       await pc.setRemoteDescription(offer);
       addTracks();
+      openChannel();
       await pc.setLocalDescription();
       if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
     });
   } else {
     addTracks();
+    openChannel();
   }
 
   function applyMessage({ description, candidate }: SignalMessage): Promise<void> | void {
@@ -139,6 +153,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   return {
     id: options.id,
     pc,
+    channel,
     localSdp: () => pc.localDescription?.sdp ?? null,
     hasRemote: () => pc.remoteDescription !== null,
     isStable: () => pc.signalingState === 'stable',

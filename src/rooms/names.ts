@@ -1,10 +1,11 @@
-// Room names as people mean them.
+// Room names as people mean them: canonical form, invite links, and strong generated names.
 //
 // Two spellings a person would call "the same name" meet in one room:
 // "  Friday  Call " and "friday call" are one room (spaces trimmed and collapsed,
 // case and Unicode compatibility forms folded). Two names that differ in any
-// other way never share a room, because the Firestore document id is an
-// injective encoding of the canonical key.
+// other way never share a room: the signaling layer derives the room's document id
+// from the canonical key with a hash (src/signaling/crypto.ts), so the database
+// never holds a name, and any name, `/`, `.`, `__x__` or emoji, is a safe id.
 
 /** Longest accepted name, in characters (Unicode code points) of the canonical key. */
 export const MAX_ROOM_NAME_LENGTH = 100;
@@ -22,7 +23,9 @@ const SPACES = /\s+/gu;
 
 /**
  * Reads what the person typed. `display` is what we show and put in invite links,
- * `key` is how names are compared, `id` is the Firestore document id of the room.
+ * `key` is how names are compared, `id` is what the app hands the signaling layer
+ * as the room (the canonical key: it is secret-ish, never stored; the signaling
+ * layer turns it into a hashed document id and a key).
  */
 export function parseRoomName(input: string | null | undefined): RoomNameResult {
   const raw = input ?? '';
@@ -41,7 +44,7 @@ export function parseRoomName(input: string | null | undefined): RoomNameResult 
       message: `Room names can be up to ${MAX_ROOM_NAME_LENGTH} characters. Please choose a shorter one.`,
     };
   }
-  return { ok: true, display, key, id: encodeRoomId(key) };
+  return { ok: true, display, key, id: key };
 }
 
 /** The comparison form of a name: NFKC, case-folded, spaces collapsed, invisibles removed. */
@@ -57,36 +60,40 @@ export function canonicalKey(name: string): string {
     .trim();
 }
 
-// Characters kept as they are in document ids. Everything else, including
-// '%', '.', '_' and '/', is percent-encoded byte by byte, so the encoding is
-// injective and can never produce '/', '.', '..' or '__x__'.
-const PLAIN = /^[a-z0-9-]$/;
-
-/**
- * The Firestore document id for a canonical key: at most 12 bytes per code point,
- * so 100 code points stay under Firestore's 1,500-byte id limit.
- */
-export function encodeRoomId(key: string): string {
-  let out = '';
-  const bytes = new TextEncoder();
-  for (const ch of key) {
-    if (PLAIN.test(ch)) {
-      out += ch;
-    } else {
-      for (const b of bytes.encode(ch)) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-    }
-  }
-  return out;
-}
-
-/** The inverse of encodeRoomId, for tools and tests. */
-export function decodeRoomId(id: string): string {
-  return decodeURIComponent(id);
-}
-
 /** The invite link for a room: this page with ?room=<display name>. */
 export function inviteLink(display: string, base: string): string {
   const url = new URL('/', base);
   url.searchParams.set('room', display);
   return url.toString();
 }
+
+// 256 short, common, unambiguous words: each word picked at random adds exactly 8 bits.
+const WORDS = (
+  'acorn amber anchor apple apron arrow aspen atlas autumn badger bagel bamboo banjo barley basil beacon ' +
+  'beaver berry birch biscuit blossom bonfire bramble breeze brick brook bubble buckle bundle butter cabin cactus ' +
+  'camel candle canoe canyon carrot cedar cello chalk cherry chess chimney cider cinder citrus clover cobalt ' +
+  'cocoa comet copper coral cotton cove crayon cricket crumpet crystal cumin daisy dawn delta denim dingo ' +
+  'dolphin donkey dove dragon drum dune eagle echo elbow ember emerald falcon fennel fern fiddle fig ' +
+  'finch fjord flannel flint forest fossil fox garnet gecko ginger glacier globe goose granite grape gravel ' +
+  'guitar gull harbor hazel heron hickory honey horizon husky igloo indigo iris island ivory jasmine jelly ' +
+  'juniper kayak kettle kiwi koala lagoon lantern lark lava lemon lentil lilac linen lobster locket lotus ' +
+  'lupin mango maple marble meadow melon mint mitten moose moss muffin nectar nutmeg oak oasis ocean ' +
+  'olive onyx orbit orchid osprey otter owl oyster paddle panda papaya parrot peach pebble pepper pigeon ' +
+  'pine plum pollen pony poppy potato prairie puffin pumpkin quartz quill quince rabbit radish raven reed ' +
+  'ribbon river robin rocket rose saffron sage salmon sandal sapphire satin scarf seal sequoia shell sherbet ' +
+  'sienna silver sketch sloth snow sorrel sparrow spruce squash starling stone straw summit sunset swan tangerine ' +
+  'teapot thistle thunder thyme tiger timber toffee topaz tortoise trout tulip tundra turnip valley velvet violet ' +
+  'walnut walrus wasabi willow window winter wombat wren yarrow yogurt zebra zephyr zinnia acrobat lichen magnet ' +
+  'marsh nickel orca pretzel puzzle quokka rhubarb saddle tadpole tinsel umber vapor waffle wagon yak zucchini'
+).split(' ');
+
+/** How many words a generated private name has: 7 words, 56 bits of chance. */
+export const PRIVATE_NAME_WORDS = 7;
+
+/** A strong room name nobody will guess: seven random words, e.g. "otter maple quill dune ...". */
+export function generatePrivateName(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  return Array.from(random(new Uint8Array(PRIVATE_NAME_WORDS)), (b) => WORDS[b]).join(' ');
+}
+
+/** For tests: the word list (256 distinct words). */
+export const privateNameWords = (): readonly string[] => WORDS;

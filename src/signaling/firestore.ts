@@ -1,11 +1,13 @@
-// The only module that talks to Firebase. It is loaded lazily (a separate chunk),
-// in parallel with the camera permission prompt, so the first screen stays small.
+// The only module that talks to Firebase (a lazy chunk): sign-in, and the RoomBackend that keeps rooms, seats and sealed signaling in Firestore.
 //
-// The Firebase web config is not in this repository: Firebase Hosting (and the
-// Hosting emulator) serve it at /__/firebase/init.json. That config is public by
-// design; what protects the data is firestore.rules.
+// The call hands it a room's canonical name; the database sees only what crypto.ts derives from
+// it: a hashed document id, and SDPs and candidates sealed with the room key.
+//
+// The Firebase web config is not in this repository: Firebase Hosting (and the Hosting emulator)
+// serve it at /__/firebase/init.json. That config is public by design; what protects the data is
+// firestore.rules.
 
-import { initializeApp, type FirebaseApp } from 'firebase/app';
+import { initializeApp } from 'firebase/app';
 import {
   connectAuthEmulator,
   indexedDBLocalPersistence,
@@ -16,7 +18,6 @@ import {
 } from 'firebase/auth';
 import {
   connectFirestoreEmulator,
-  deleteField,
   doc,
   collection,
   FieldPath,
@@ -29,40 +30,14 @@ import {
   Timestamp,
   updateDoc,
   where,
-  writeBatch,
-  type DocumentData,
   type DocumentReference,
   type Firestore,
 } from 'firebase/firestore';
-import {
-  PRESENCE_TIMEOUT_MS,
-  type JoinResult,
-  type Outbox,
-  type PreOffer,
-  type RoomBackend,
-  type RoomView,
-  type Seat,
-} from '../call/backend.ts';
+import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../call/backend.ts';
+import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
-
-/** Expiry written on every document; a Firestore TTL policy deletes what is left behind. */
-const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
-/** How often a join or leave refused by a race is tried again (with a fresh read). */
-const JOIN_ATTEMPTS = 5;
-/** A seat this close to the timeout is left alone: the server clock decides, and ours may lag. */
-const CLOCK_SLACK_MS = 5_000;
-
-interface Metrics {
-  reads: number;
-  writes: number;
-}
-const metrics: Metrics | null = __BENCH__ ? ((globalThis as { __duetMetrics?: Metrics }).__duetMetrics ??= { reads: 0, writes: 0 }) : null;
-const countReads = (n: number) => {
-  if (metrics) metrics.reads += n;
-};
-const countWrites = (n: number) => {
-  if (metrics) metrics.writes += n;
-};
+import { expires, joinRoom, leaveRoom, parseRoom, type StoredOffer } from './join.ts';
+import { PageHideLeave } from './pagehide.ts';
 
 /** Connects with the Firebase config the page started fetching early (see main.ts). */
 export async function connectBackend(configPromise: Promise<Record<string, string>>): Promise<RoomBackend> {
@@ -73,13 +48,19 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
   const app = initializeApp(config, `duet-${slot}`);
   const auth = initializeAuth(app, { persistence: [indexedDBLocalPersistence, browserLocalPersistence] });
   const db = getFirestore(app);
+  let restBase = 'https://firestore.googleapis.com';
   if (__EMULATORS__) {
     const host = location.hostname === 'localhost' ? 'localhost' : '127.0.0.1';
     connectAuthEmulator(auth, `http://${host}:${__EMULATORS__.auth}`, { disableWarnings: true });
     connectFirestoreEmulator(db, host, __EMULATORS__.firestore);
+    restBase = `http://${host}:${__EMULATORS__.firestore}`;
   }
   const uid = await signIn(auth);
-  return new FirestoreBackend(app, db, uid);
+  const projectId = config.projectId ?? '';
+  const pageHide = new PageHideLeave(`${restBase}/v1/projects/${projectId}/databases/(default)/documents`, uid, () =>
+    auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null),
+  );
+  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth);
 }
 
 async function signIn(auth: Auth): Promise<string> {
@@ -89,39 +70,16 @@ async function signIn(auth: Auth): Promise<string> {
   return user.uid;
 }
 
-function expires(): Timestamp {
-  return Timestamp.fromMillis(Date.now() + EXPIRES_AFTER_MS);
-}
+// Associated data of each sealed value: where it belongs (see seal() in crypto.ts).
+const offerContext = (id: string, o: { uid: string; session: string; pc: string }) => `offer|${id}|${o.uid}|${o.session}|${o.pc}`;
+const descContext = (id: string, b: { uid: string; session: string; pc: string; descN: number }, type: string) =>
+  `desc|${id}|${b.uid}|${b.session}|${b.pc}|${b.descN}|${type}`;
+const candContext = (id: string, b: { uid: string; session: string; pc: string }) => `cand|${id}|${b.uid}|${b.session}|${b.pc}`;
 
-function toMillis(value: unknown): number {
-  return value instanceof Timestamp ? value.toMillis() : Date.now();
-}
-
-function parseRoom(data: DocumentData | undefined): RoomView | null {
-  if (!data) return null;
-  const seats: Seat[] = Object.entries((data.seats ?? {}) as Record<string, { session: string; seen: unknown }>).map(
-    ([uid, s]) => ({ uid, session: s.session, seenMs: toMillis(s.seen) }),
-  );
-  const offer = (data.offer ?? null) as PreOffer | null;
-  return { seats, offer, live: true };
-}
-
-function parseOutbox(data: DocumentData): Outbox | null {
-  try {
-    return {
-      uid: data.uid,
-      session: data.session,
-      pc: data.pc,
-      to: data.to,
-      toSession: data.toSession,
-      toPc: data.toPc,
-      descN: data.descN,
-      description: data.description ?? null,
-      candidates: JSON.parse(data.candidates || '[]') as RTCIceCandidateInit[],
-    };
-  } catch {
-    return null;
-  }
+/** Runs async steps one after another, so snapshots are delivered in the order they came. */
+function serial(): (step: () => Promise<void>) => void {
+  let chain = Promise.resolve();
+  return (step) => void (chain = chain.then(step).catch((e) => console.warn('Duet: unreadable signaling ignored', e)));
 }
 
 class FirestoreBackend implements RoomBackend {
@@ -133,140 +91,147 @@ class FirestoreBackend implements RoomBackend {
    */
   private confirmedSeen = 0;
   private seenWriteSent = false;
+  /** Room name -> its document id and key, derived once per page (the KDF is deliberately slow). */
+  private readonly secrets = new Map<string, Promise<RoomSecrets>>();
+  private readonly ready = new Map<string, RoomSecrets>();
 
   constructor(
-    readonly app: FirebaseApp,
     private readonly db: Firestore,
     readonly uid: string,
+    private readonly salt: string,
+    private readonly pageHide: PageHideLeave,
+    private readonly auth: Auth,
   ) {}
 
   now(): number {
     return Date.now() + this.clockOffset;
   }
 
-  private room(roomId: string): DocumentReference {
-    return doc(this.db, 'rooms', roomId);
+  /** The signed-in user's ID token (for the relay-credentials function). */
+  async idToken(): Promise<string> {
+    const user = this.auth.currentUser;
+    if (!user) throw new Error('not signed in');
+    return user.getIdToken();
   }
 
-  private seatPath(uid: string): FieldPath {
-    return new FieldPath('seats', uid);
+  private roomSecrets(name: string): Promise<RoomSecrets> {
+    let s = this.secrets.get(name);
+    if (!s) {
+      s = deriveRoom(name, this.salt).then((r) => (this.ready.set(name, r), r));
+      s.catch(() => this.secrets.delete(name));
+      this.secrets.set(name, s);
+    }
+    return s;
   }
 
-  /**
-   * Joining races with other joiners. A transaction that read a room someone else
-   * changed meanwhile is normally retried by the SDK, but when the rules see the
-   * other change first they refuse the write (permission-denied), which the SDK never
-   * retries. A fresh read then tells the truth: a seat, or "full". A clock that runs
-   * ahead of the server's (a seat we think stale is not) ends the same way.
-   */
-  async join(roomId: string, session: string): Promise<JoinResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.joinOnce(roomId, session);
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'permission-denied' || attempt >= JOIN_ATTEMPTS) {
-          if ((e as { code?: string }).code === 'permission-denied') return { kind: 'full' };
-          throw e;
-        }
-      }
+  /** Starts a listener once the room's secrets are known (at once after a join). */
+  private whenReady(name: string, start: (s: RoomSecrets) => Unsubscribe, onError: (e: unknown) => void): Unsubscribe {
+    const known = this.ready.get(name);
+    if (known) return start(known);
+    let stop: Unsubscribe | null = null;
+    let cancelled = false;
+    this.roomSecrets(name).then((s) => !cancelled && (stop = start(s)), onError);
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }
+
+  private room(id: string): DocumentReference {
+    return doc(this.db, 'rooms', id);
+  }
+
+  private async openOffer(s: RoomSecrets, o: StoredOffer | null): Promise<PreOffer | null> {
+    if (!o) return null;
+    try {
+      return { uid: o.uid, session: o.session, pc: o.pc, sdp: JSON.parse(await open(s.key, offerContext(s.id, o), o.sealed)) as string };
+    } catch {
+      return null; // not sealed with this room's key: nobody we can talk to
     }
   }
 
-  private joinOnce(roomId: string, session: string): Promise<JoinResult> {
-    const ref = this.room(roomId);
-    const me = this.uid;
+  async join(name: string, session: string): Promise<JoinResult> {
+    const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
-    return runTransaction(this.db, async (tx) => {
-      const snap = await tx.get(ref);
-      countReads(1);
-      const seat = { session, seen: serverTimestamp() };
-      if (!snap.exists()) {
-        tx.set(ref, { seats: { [me]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
-        countWrites(1);
-        return { kind: 'joined', offer: null, room: { seats: [], offer: null, live: true } };
-      }
-      const room = parseRoom(snap.data())!;
-      const now = this.now();
-      const mine = room.seats.find((s) => s.uid === me);
-      if (mine) {
-        // A reload: keep the seat, announce the new page session.
-        tx.update(ref, this.seatPath(me), seat, 'expires', expires());
-        countWrites(1);
-        return { kind: 'joined', offer: null, room };
-      }
-      const stale = room.seats.filter((s) => now - s.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
-      const fresh = room.seats.filter((s) => !stale.includes(s));
-      if (fresh.length >= 2) return { kind: 'full' } as const;
-      const update: unknown[] = [this.seatPath(me), seat, 'expires', expires()];
-      for (const s of stale) update.push(this.seatPath(s.uid), deleteField());
-      // Consume the pre-offer of the person who is here, so nobody else answers it.
-      const offer = room.offer && fresh.some((s) => s.uid === room.offer!.uid && s.session === room.offer!.session) ? room.offer : null;
-      if (room.offer) update.push('offer', null);
-      (tx.update as (...a: unknown[]) => void)(ref, ...update);
-      countWrites(1);
-      return {
-        kind: 'joined',
-        offer,
-        room: { seats: fresh, offer: null, live: true },
-      };
-    });
+    const joined = await joinRoom(this.db, s.id, this.uid, session, { now: () => this.now() });
+    if (joined.kind === 'full') return joined;
+    const offer = await this.openOffer(s, joined.offer);
+    return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true } };
   }
 
-  watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void) {
-    let lastServerData = '';
-    return onSnapshot(
-      this.room(roomId),
-      // Metadata changes too: they tell when the server goes out of reach and comes back.
-      { includeMetadataChanges: true },
-      (snap) => {
-        if (!snap.metadata.fromCache && !snap.metadata.hasPendingWrites) {
-          const json = JSON.stringify(snap.data() ?? null);
-          if (json !== lastServerData) countReads(1); // metadata-only snapshots cost nothing
-          lastServerData = json;
-        }
-        // The local cache may not know a room our transaction just created: only the
-        // server may say that a room is gone.
-        if (!snap.exists() && snap.metadata.fromCache) return;
-        const data = snap.data({ serverTimestamps: 'estimate' });
-        const room = parseRoom(data);
-        if (room) room.live = !snap.metadata.fromCache;
-        // Learn the server clock from the timestamp the server gave our own latest write.
-        const mySeen = data?.seats?.[this.uid]?.seen;
-        if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites && !snap.metadata.fromCache) {
-          const ms = mySeen.toMillis();
-          if (this.seenWriteSent && ms !== this.confirmedSeen) {
-            this.seenWriteSent = false;
-            const offset = ms - Date.now();
-            if (Math.abs(offset) > 2_000) this.clockOffset = offset;
+  watchRoom(name: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe {
+    return this.whenReady(name, (s) => {
+      const next = serial();
+      return onSnapshot(
+        this.room(s.id),
+        // Metadata changes too: they tell when the server goes out of reach and comes back.
+        { includeMetadataChanges: true },
+        (snap) => {
+          // The local cache may not know a room our transaction just created: only the
+          // server may say that a room is gone.
+          if (!snap.exists() && snap.metadata.fromCache) return;
+          const data = snap.data({ serverTimestamps: 'estimate' });
+          const stored = parseRoom(data);
+          this.pageHide.watch(s.id, stored?.seats ?? null);
+          // Learn the server clock from the timestamp the server gave our own latest write.
+          const mySeen = data?.seats?.[this.uid]?.seen;
+          if (mySeen instanceof Timestamp && !snap.metadata.hasPendingWrites && !snap.metadata.fromCache) {
+            const ms = mySeen.toMillis();
+            if (this.seenWriteSent && ms !== this.confirmedSeen) {
+              this.seenWriteSent = false;
+              const offset = ms - Date.now();
+              if (Math.abs(offset) > 2_000) this.clockOffset = offset;
+            }
+            this.confirmedSeen = ms;
           }
-          this.confirmedSeen = ms;
-        }
-        onRoom(room);
-      },
-      onError,
-    );
+          const live = !snap.metadata.fromCache;
+          next(async () => onRoom(stored && { seats: stored.seats, offer: await this.openOffer(s, stored.offer), live }));
+        },
+        onError,
+      );
+    }, onError);
   }
 
-  watchInbox(roomId: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void) {
-    const q = query(collection(this.room(roomId), 'peers'), where('to', '==', this.uid));
-    return onSnapshot(
-      q,
-      (snap) => {
-        for (const change of snap.docChanges()) {
-          if (!snap.metadata.fromCache) countReads(1);
-          if (change.type === 'removed') continue;
-          const box = parseOutbox(change.doc.data());
-          if (box) onOutbox(box);
-        }
-      },
-      onError,
-    );
+  watchInbox(name: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void): Unsubscribe {
+    return this.whenReady(name, (s) => {
+      const next = serial();
+      const q = query(collection(this.room(s.id), 'peers'), where('to', '==', this.uid));
+      return onSnapshot(
+        q,
+        (snap) => {
+          for (const change of snap.docChanges()) {
+            if (change.type === 'removed') continue;
+            const d = change.doc.data();
+            next(async () => {
+              const description = d.description
+                ? { type: d.description.type, sdp: JSON.parse(await open(s.key, descContext(s.id, d as Outbox, d.description.type), d.description.sealed)) as string }
+                : null;
+              const candidates = JSON.parse(await open(s.key, candContext(s.id, d as Outbox), d.candidates)) as RTCIceCandidateInit[];
+              const { uid, session, pc, to, toSession, toPc, descN } = d as Outbox;
+              onOutbox({ uid, session, pc, to, toSession, toPc, descN, description, candidates });
+            });
+          }
+        },
+        onError,
+      );
+    }, onError);
   }
 
-  async writeOutbox(roomId: string, box: Omit<Outbox, 'uid'>, urgent = false): Promise<void> {
-    countWrites(1);
-    const ref = doc(this.room(roomId), 'peers', this.uid);
-    const data = this.outboxData(box);
+  async writeOutbox(name: string, box: Omit<Outbox, 'uid'>, urgent = false): Promise<void> {
+    const s = await this.roomSecrets(name);
+    const ref = doc(this.room(s.id), 'peers', this.uid);
+    const head = { uid: this.uid, session: box.session, pc: box.pc, descN: box.descN };
+    const d = box.description;
+    const data = {
+      ...head,
+      to: box.to,
+      toSession: box.toSession,
+      toPc: box.toPc,
+      description: d ? { type: d.type, sealed: await seal(s.key, descContext(s.id, head, d.type), JSON.stringify(d.sdp ?? '')) } : null,
+      candidates: await seal(s.key, candContext(s.id, head), JSON.stringify(box.candidates)),
+      at: serverTimestamp(),
+      expires: expires(),
+    };
     if (urgent) {
       // A read-free transaction is committed with one request. The first plain write of
       // a page must first open the SDK's write stream (two more round trips, ~80 ms
@@ -282,75 +247,43 @@ class FirestoreBackend implements RoomBackend {
     await setDoc(ref, data);
   }
 
-  private outboxData(box: Omit<Outbox, 'uid'>) {
-    return {
-      uid: this.uid,
-      session: box.session,
-      pc: box.pc,
-      to: box.to,
-      toSession: box.toSession,
-      toPc: box.toPc,
-      descN: box.descN,
-      description: box.description ? { type: box.description.type, sdp: box.description.sdp ?? '' } : null,
-      candidates: JSON.stringify(box.candidates),
-      at: serverTimestamp(),
-      expires: expires(),
-    };
+  async publishOffer(name: string, offer: PreOffer): Promise<void> {
+    const s = await this.roomSecrets(name);
+    const sealed = await seal(s.key, offerContext(s.id, offer), JSON.stringify(offer.sdp));
+    await updateDoc(this.room(s.id), 'offer', { uid: offer.uid, session: offer.session, pc: offer.pc, sealed }, 'expires', expires());
   }
 
-  async publishOffer(roomId: string, offer: PreOffer): Promise<void> {
-    countWrites(1);
-    await updateDoc(this.room(roomId), 'offer', offer, 'expires', expires());
+  async clearOffer(name: string): Promise<void> {
+    const s = await this.roomSecrets(name);
+    await updateDoc(this.room(s.id), 'offer', null, 'expires', expires());
   }
 
-  async clearOffer(roomId: string): Promise<void> {
-    countWrites(1);
-    await updateDoc(this.room(roomId), 'offer', null, 'expires', expires());
-  }
-
-  async heartbeat(roomId: string, session: string): Promise<'ok' | 'lost'> {
-    const ref = this.room(roomId);
-    countWrites(1);
+  async heartbeat(name: string, session: string): Promise<'ok' | 'lost'> {
+    const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
+    void this.pageHide.refreshToken();
     try {
-      await updateDoc(ref, new FieldPath('seats', this.uid, 'seen'), serverTimestamp(), new FieldPath('seats', this.uid, 'session'), session, 'expires', expires());
+      await updateDoc(
+        this.room(s.id),
+        new FieldPath('seats', this.uid, 'seen'),
+        serverTimestamp(),
+        new FieldPath('seats', this.uid, 'session'),
+        session,
+        'expires',
+        expires(),
+      );
       return 'ok';
     } catch (e) {
       // Rules refuse the update once the seat belongs to someone else.
-      if ((e as { code?: string }).code === 'permission-denied' || (e as { code?: string }).code === 'not-found') return 'lost';
+      const code = (e as { code?: string }).code;
+      if (code === 'permission-denied' || code === 'not-found') return 'lost';
       throw e;
     }
   }
 
-  async leave(roomId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.leaveOnce(roomId);
-        break;
-      } catch (e) {
-        // Both leaving at once: one of the two writes is refused; read again and retry.
-        if ((e as { code?: string }).code !== 'permission-denied' || attempt >= JOIN_ATTEMPTS) throw e;
-      }
-    }
-  }
-
-  private async leaveOnce(roomId: string): Promise<void> {
-    const ref = this.room(roomId);
-    const me = this.uid;
-    await runTransaction(this.db, async (tx) => {
-      const snap = await tx.get(ref);
-      countReads(1);
-      const room = parseRoom(snap.data());
-      if (!room || !room.seats.some((s) => s.uid === me)) return;
-      // Someone who may still be here keeps the room; only the last one out deletes it.
-      const others = room.seats.filter((s) => s.uid !== me && this.now() - s.seenMs <= PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
-      if (others.length === 0) tx.delete(ref);
-      else tx.update(ref, this.seatPath(me), deleteField(), 'expires', expires());
-      countWrites(1);
-    });
-    const batch = writeBatch(this.db);
-    batch.delete(doc(ref, 'peers', me));
-    countWrites(1);
-    await batch.commit();
+  async leave(name: string): Promise<void> {
+    const s = await this.roomSecrets(name);
+    this.pageHide.watch(s.id, null);
+    await leaveRoom(this.db, s.id, this.uid, { now: () => this.now() });
   }
 }

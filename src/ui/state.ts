@@ -15,7 +15,9 @@ export type Screen =
   | { screen: 'joining'; room: string }
   | { screen: 'call'; room: string; phase: CallPhase; invite: string }
   /** No network and the call service can't be reached. */
-  | { screen: 'offline'; room?: string };
+  | { screen: 'offline'; room?: string }
+  /** This browser lacks what a call needs (`missing`: in words, see support.ts). */
+  | { screen: 'unsupported'; missing: string[] };
 
 /** The person's own camera and microphone, as the controls show them. */
 export interface Controls {
@@ -31,6 +33,8 @@ export type AppState = Screen & {
   controls: Controls;
   /** A new version is installed and waiting for the person's Reload. */
   updateReady: boolean;
+  /** "Hide my address": calls go through the relay only (a kept preference). */
+  relayOnly: boolean;
 };
 
 export const initialControls: Controls = { muted: false, cameraOff: false, facing: 'user', canFlip: false };

@@ -1,6 +1,7 @@
 // The page: owns the DOM under <main class="app"> and renders an AppState.
 // It reports what the person does through callbacks and decides nothing itself.
 
+import { generatePrivateName } from '../rooms/names.ts';
 import type { AppState, Controls } from './state.ts';
 import { text } from './text.ts';
 
@@ -15,6 +16,7 @@ export interface ViewEvents {
   share(): void;
   copy(): void;
   reloadForUpdate(): void;
+  relayOnly(on: boolean): void;
 }
 
 const $ = <T extends Element>(root: ParentNode, selector: string): T => {
@@ -49,6 +51,8 @@ export class View {
   private readonly camera: HTMLButtonElement;
   private readonly flipButton: HTMLButtonElement;
   private readonly updateBanner: HTMLElement;
+  private readonly relayOnly: HTMLInputElement;
+  private readonly sound: HTMLElement;
   private lastScreen = '';
 
   constructor(root: HTMLElement, events: ViewEvents) {
@@ -71,12 +75,20 @@ export class View {
     this.camera = $(root, '.camera');
     this.flipButton = $(root, '.flip');
     this.updateBanner = $(root, '.update-banner');
+    this.sound = $(root, '.sound-card');
+    $(root, '.sound-on').addEventListener('click', () => this.playRemote());
 
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       events.join(this.input.value);
     });
     $(root, '.cancel').addEventListener('click', () => events.cancel());
+    // A strong name for people who want one (docs/PRIVACY.md): filled in, not joined yet.
+    $(root, '.generate-name').addEventListener('click', () => {
+      this.input.value = generatePrivateName();
+      $(root, '#room-hint').textContent = text.privateName;
+      this.input.focus();
+    });
     this.retry.addEventListener('click', () => events.retry());
     $(root, '.leave').addEventListener('click', () => events.leave());
     this.mic.addEventListener('click', () => events.toggleMic());
@@ -85,6 +97,8 @@ export class View {
     this.shareButton.addEventListener('click', () => events.share());
     $(root, '.copy').addEventListener('click', () => events.copy());
     $(root, '.update-reload').addEventListener('click', () => events.reloadForUpdate());
+    this.relayOnly = $(root, 'input[name="relay-only"]');
+    this.relayOnly.addEventListener('change', () => events.relayOnly(this.relayOnly.checked));
     this.shareButton.hidden = typeof navigator.share !== 'function';
   }
 
@@ -115,6 +129,9 @@ export class View {
       case 'offline':
         alert = { title: text.offline };
         break;
+      case 'unsupported':
+        alert = { title: text.unsupported(state.missing), help: text.unsupportedHelp };
+        break;
     }
 
     this.status.textContent = status;
@@ -144,6 +161,7 @@ export class View {
     this.lastScreen = state.screen;
     this.renderControls(state.controls);
     this.updateBanner.hidden = !state.updateReady;
+    this.relayOnly.checked = state.relayOnly;
   }
 
   private renderControls({ muted, cameraOff, facing, canFlip }: Controls): void {
@@ -163,9 +181,37 @@ export class View {
   showRemote(stream: MediaStream | null): void {
     if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
     this.app.classList.toggle('has-remote', stream !== null);
-    // Autoplay with sound is allowed after the person pressed Join; if a browser
-    // still refuses, the next tap anywhere starts playback.
-    if (stream) this.remoteVideo.play().catch(() => document.addEventListener('pointerdown', () => void this.remoteVideo.play(), { once: true }));
+    if (stream) this.playRemote();
+    else this.sound.hidden = true;
+  }
+
+  /**
+   * Plays the other person with sound. A browser may refuse (autoplay policy: no tap on
+   * the page yet, an invite link opened, a strict setting): then the picture starts at
+   * once without sound, and a button, announced, offers the sound. Never a frozen frame.
+   */
+  private playRemote(): void {
+    const video = this.remoteVideo;
+    const stream = video.srcObject;
+    video.muted = false;
+    video.play().then(
+      () => (this.sound.hidden = true),
+      (error: unknown) => {
+        // AbortError: another stream took its place, and its own play() speaks for it.
+        if (video.srcObject !== stream || (error as Error).name !== 'NotAllowedError') return;
+        video.muted = true;
+        video.play().then(
+          () => this.offerSound(text.soundBlocked, text.soundOn),
+          () => this.offerSound(text.videoBlocked, text.videoOn),
+        );
+      },
+    );
+  }
+
+  private offerSound(message: string, action: string): void {
+    $(this.sound, '.sound-text').textContent = message;
+    $(this.sound, '.sound-on').textContent = action;
+    this.sound.hidden = false;
   }
 
   flash(message: string): void {

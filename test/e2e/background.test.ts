@@ -12,6 +12,7 @@ import {
   browserSuiteBlocker,
   sharedBrowser,
   startCall,
+  stateOf,
   statusText,
   uidOf,
   waitForState,
@@ -20,7 +21,6 @@ import {
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`background tests skipped: ${blocker}`);
 
-const state = (page: Page) => page.evaluate(() => document.documentElement.dataset.duet ?? '');
 
 /** Holds the page's main thread for `ms`: its scripts stop, as in a frozen tab. */
 function holdScripts(page: Page, ms: number): Promise<void> {
@@ -41,7 +41,7 @@ describe.skipIf(blocker)('a page in the background', () => {
     const seenByAna = new Set<string>();
     // Sampled while Ben's page is stopped: Ana must never be told Ben left.
     for (let t = 0; t < 20; t++) {
-      seenByAna.add(await state(ana.page));
+      seenByAna.add(await stateOf(ana));
       await new Promise((r) => setTimeout(r, 1_000));
     }
     await held;

@@ -11,6 +11,7 @@ import {
   screenshot,
   sharedBrowser,
   startCall,
+  stateOf,
   statusText,
   uniqueRoom,
   waitForState,
@@ -57,7 +58,7 @@ describe.skipIf(blocker)('a call between two people', () => {
     // The two in the call are not disturbed.
     await expectRemoteVideoFlowing(ana.page);
     await expectRemoteVideoFlowing(ben.page);
-    expect(await ana.page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
+    expect(await stateOf(ana)).toBe('call:connected');
     await Promise.all([close(), cat.context.close()]);
   });
 });

@@ -13,6 +13,7 @@ import {
   browserSuiteBlocker,
   emulatorRest,
   expectRemoteVideoFlowing,
+  explained,
   joinRoom,
   newPerson,
   openApp,
@@ -20,6 +21,7 @@ import {
   seatCount,
   sharedBrowser,
   startCall,
+  stateOf,
   statusText,
   uidOf,
   waitForState,
@@ -52,7 +54,7 @@ const networkUp = () => sh('ip link set lo up');
 /** The UDP port this page's live connection receives on. */
 async function mediaPort(page: Page): Promise<number> {
   return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected');
+    const pcs = window.__duetTest.pcs.filter((p) => p.connectionState === 'connected');
     const stats = await pcs[pcs.length - 1]!.getStats();
     let pairLocal = '';
     stats.forEach((s) => {
@@ -60,40 +62,6 @@ async function mediaPort(page: Page): Promise<number> {
     });
     return stats.get(pairLocal).port as number;
   });
-}
-
-/** Each live peer connection's states and media counters (two samples 2 s apart), to say why a call did not come back. */
-async function describePeers(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState !== 'closed');
-    const out = [`state ${document.documentElement.dataset.duet}, ${pcs.length} open pc(s)`];
-    const counters = async (pc: RTCPeerConnection) => {
-      const parts: string[] = [];
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') parts.push(`in ${s.packetsReceived} pkts ${s.framesDecoded} dec ${s.keyFramesDecoded} kf, pli sent ${s.pliCount}`);
-        if (s.type === 'outbound-rtp' && s.kind === 'video') parts.push(`out ${s.packetsSent} pkts ${s.framesEncoded} enc ${s.keyFramesEncoded} kf, pli got ${s.pliCount}, limit ${s.qualityLimitationReason}, active ${s.active}`);
-        if (s.type === 'transport') parts.push(`transport ${s.dtlsState}/${s.iceState} ${s.bytesSent}/${s.bytesReceived} B, pair changes ${s.selectedCandidatePairChanges}`);
-      });
-      return parts.join(', ');
-    };
-    for (const pc of pcs) {
-      const first = await counters(pc);
-      await new Promise((r) => setTimeout(r, 2_000));
-      const dirs = pc.getTransceivers().map((t) => `${t.receiver.track.kind}:${t.direction}/${t.currentDirection}:${t.sender.track?.readyState ?? 'no track'}${t.sender.track?.muted ? ' muted' : ''}`);
-      out.push(`pc ${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState} [${dirs.join(' ')}]\n  t0: ${first}\n  t2: ${await counters(pc)}`);
-    }
-    return out.join('\n');
-  });
-}
-
-/** Runs `check`; when it fails, prints what both pages' connections look like first. */
-async function explained(pages: Record<string, Page>, check: () => Promise<void>): Promise<void> {
-  try {
-    await check();
-  } catch (e) {
-    for (const [name, page] of Object.entries(pages)) console.log(`${name}: ${await describePeers(page).catch((x: Error) => x.message)}`);
-    throw e;
-  }
 }
 
 describe.skipIf(blocker)('calls survive drops', () => {
@@ -183,7 +151,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
       await expectRemoteVideoFlowing(ana.page);
       await expectRemoteVideoFlowing(ben.page);
       await new Promise((r) => setTimeout(r, 15_000));
-      expect(await ana.page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
+      expect(await stateOf(ana)).toBe('call:connected');
     } finally {
       sh(`kill -CONT ${pid}`);
     }

@@ -4,9 +4,8 @@
 // dragged to any corner and keeps clear of notches and the home bar, and switching
 // between front and back camera keeps the call going.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devices, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { devices, type Browser, type Page } from '@playwright/test';
 import {
-  BASE_URL,
   bothFlowing,
   browserSuiteBlocker,
   expectRemoteVideoFlowing,
@@ -15,7 +14,8 @@ import {
   newPerson,
   openApp,
   screenshot,
-  trackPeerConnections,
+  stateOf,
+  type ChromiumPerson,
   uniqueRoom,
   waitForState,
 } from './support.ts';
@@ -27,17 +27,9 @@ if (blocker) console.log(`browser tests skipped: ${blocker}`);
 const launchWithTwoCameras = (): Promise<Browser> => launchChromium({ cameras: 2 });
 
 /** A person on a Pixel 7: its viewport, pixel ratio, user agent, touch. */
-async function newPhone(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ ...devices['Pixel 7'], baseURL: BASE_URL, permissions: ['camera', 'microphone'] });
-  await trackPeerConnections(context);
-  // Loopback only: no STUN server to ask (as newPerson in support.ts).
-  await context.route('**/ice-servers.json', (route) => route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }));
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || process.env.DUET_TEST_VERBOSE) console.log(`[phone ${m.type()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.log(`[phone error] ${e.message}`));
-  return { context, page };
+function newPhone(browser: Browser): Promise<ChromiumPerson> {
+  const { viewport, deviceScaleFactor, isMobile, hasTouch, userAgent } = devices['Pixel 7']!;
+  return newPerson(browser, { viewport, deviceScaleFactor, isMobile, hasTouch, userAgent, label: 'phone' });
 }
 
 const SIZES: { name: string; width: number; height: number; shot?: string }[] = [
@@ -231,7 +223,7 @@ describe.skipIf(blocker)('Duet on a phone', () => {
     await cdp.send('Emulation.setSafeAreaInsetsOverride', { insets: {} });
 
     // Through all of it the call never dropped.
-    expect(await ana.page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
+    expect(await stateOf(ana)).toBe('call:connected');
     await expectRemoteVideoFlowing(ben.page);
     await Promise.all([ana.context.close(), ben.context.close()]);
   });
@@ -244,11 +236,13 @@ describe.skipIf(blocker)('Duet on a phone', () => {
     for (const page of [ana.page, ben.page]) {
       await page.evaluate(() => {
         const seen: string[] = ((window as unknown as { __states: string[] }).__states = []);
-        let last = document.documentElement.dataset.duet;
+        const app = document.querySelector<HTMLElement>('main.app')!;
+        const state = () => `${app.dataset.screen}:${app.dataset.phase}`;
+        let last = state();
         new MutationObserver(() => {
-          const now = document.documentElement.dataset.duet;
-          if (now !== last) seen.push((last = now) ?? '');
-        }).observe(document.documentElement, { attributeFilter: ['data-duet'] });
+          const now = state();
+          if (now !== last) seen.push((last = now));
+        }).observe(app, { attributeFilter: ['data-screen', 'data-phase'] });
       });
     }
     const localTrack = () =>
@@ -280,7 +274,7 @@ describe.skipIf(blocker)('Duet on a phone', () => {
     await expectRemoteVideoFlowing(ana.page);
     for (const page of [ana.page, ben.page]) {
       expect(await page.evaluate(() => (window as unknown as { __states: string[] }).__states)).toEqual([]);
-      expect(await page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
+      expect(await stateOf(page)).toBe('call:connected');
     }
     await Promise.all([ana.context.close(), ben.context.close()]);
   });

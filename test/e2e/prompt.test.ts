@@ -10,6 +10,7 @@ import {
   roomInput,
   screenshot,
   sharedBrowser,
+  stateOf,
   statusText,
   uniqueRoom,
   waitForState,
@@ -131,7 +132,7 @@ describe.skipIf(blocker)('camera and microphone are required', () => {
     expect(alert).toMatch(/needs your camera and microphone/);
     expect(alert).toMatch(/no camera or microphone was found/i);
     // The invite link did not put anyone in the room without media.
-    expect(await page.evaluate(() => document.documentElement.dataset.duet)).toBe('media-error');
+    expect(await stateOf(page)).toBe('media-error');
     await browser.close();
   });
 });

@@ -269,7 +269,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
           return {
             waiting: reg?.waiting?.state ?? null,
             samePage: (window as unknown as { __beforeUpdate?: boolean }).__beforeUpdate === true,
-            state: document.documentElement.dataset.duet,
+            state: `${document.querySelector<HTMLElement>('main.app')?.dataset.screen}:${document.querySelector<HTMLElement>('main.app')?.dataset.phase}`,
           };
         }),
       ).toEqual({ waiting: 'installed', samePage: true, state: 'call:connected' });

@@ -1,19 +1,45 @@
-// Shared parts of the browser tests: real Debian Chromium with fake camera and
-// microphone, pages served by the Hosting emulator, signaling through the
-// Firestore emulator. Nothing here is mocked; helpers wait on real signals
-// (accessible roles, connection state, decoded frames), never on fixed sleeps.
+// Shared parts of the browser tests: real Debian Chromium (Playwright) and Firefox ESR
+// (puppeteer-core) with fake camera and microphone, pages served by the Hosting
+// emulator, signaling through the Firestore emulator. Nothing here is mocked; helpers
+// wait on real signals (accessible roles, connection state, decoded frames), never on
+// fixed sleeps. The page-driving layer itself is scripts/drive/ (shared with the bench).
 
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser as PlaywrightBrowser } from '@playwright/test';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM, chromiumArgs } from '../../scripts/chromium.mjs';
-import { parseRoomName } from '../../src/rooms/names.ts';
+import { firefoxBlocker } from '../../scripts/firefox.mjs';
+import { installProbes } from '../../scripts/drive/probes.mjs';
+import {
+  Browser,
+  Person,
+  asPerson,
+  bothFlowing,
+  joinRoom,
+  launch,
+  uniqueRoom,
+  waitForState,
+  type Engine,
+  type LaunchOptions,
+  type PersonOptions,
+} from '../../scripts/drive/people.mjs';
+import { roomDocId } from './room-id.ts';
 
-export { CHROMIUM, chromiumArgs };
-
-export const BASE_URL = process.env.DUET_BASE_URL ?? 'http://127.0.0.1:5000';
-export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+export {
+  BASE_URL,
+  SCREENSHOTS,
+  alertText,
+  diagnose,
+  expectRemoteVideoFlowing,
+  explained,
+  firstFrames,
+  remoteHasLiveAudio,
+  seen,
+  stateOf,
+  statusText,
+  waitUntil,
+} from '../../scripts/drive/people.mjs';
+export { Browser, Person, asPerson, bothFlowing, joinRoom, launch, uniqueRoom, waitForState, firefoxBlocker, CHROMIUM, chromiumArgs };
+export type { Engine, LaunchOptions, PersonOptions };
 
 /** Why the browser suite cannot run here, or null when it can. */
 export function browserSuiteBlocker(): string | null {
@@ -21,172 +47,52 @@ export function browserSuiteBlocker(): string | null {
   return null;
 }
 
-
-export interface LaunchOptions {
-  /** false: start Chromium without fake capture devices (no camera, no microphone). */
-  fakeDevices?: boolean;
-  /** How many fake cameras (more than one shows the app's camera-switch button). */
-  cameras?: number;
+/** Why the Firefox scenarios cannot run here, or null when they can. */
+export function firefoxSuiteBlocker(): string | null {
+  const b = browserSuiteBlocker() ?? firefoxBlocker();
+  if (b) return b;
+  // Firefox gathers no ICE candidates without a default route: it needs the test namespace.
+  if (process.env.DUET_NETNS !== '1') return 'not in the test network namespace (needs root; `npm test` makes one), and Firefox needs its default route';
+  return null;
 }
 
-export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+export function launchChromium(options: LaunchOptions = {}): Promise<PlaywrightBrowser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs(options) });
 }
 
-export interface PageOptions {
-  /** Grant camera and microphone (default true). */
-  grant?: boolean;
-  viewport?: { width: number; height: number };
-  isMobile?: boolean;
-  hasTouch?: boolean;
+const asBrowser = (b: PlaywrightBrowser | Browser): Browser => (b instanceof Browser ? b : new Browser('chromium', b));
+
+/** A person in Chromium: its Playwright page and context. */
+export type ChromiumPerson = Person & { page: import('@playwright/test').Page; context: import('@playwright/test').BrowserContext };
+
+/** A new person: a fresh context (own storage, so own identity) of `browser`, camera and microphone granted. */
+export function newPerson(browser: PlaywrightBrowser, options?: PersonOptions): Promise<ChromiumPerson>;
+export function newPerson(browser: Browser, options?: PersonOptions): Promise<Person>;
+export function newPerson(browser: PlaywrightBrowser | Browser, options: PersonOptions = {}): Promise<Person> {
+  return asBrowser(browser).newPerson(options);
 }
 
-/** A new person: a fresh browser context (own storage, so own identity). */
-export async function newPerson(browser: Browser, options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    baseURL: BASE_URL,
-    permissions: options.grant === false ? [] : ['camera', 'microphone'],
-    viewport: options.viewport ?? { width: 390, height: 844 },
-    ...(options.isMobile !== undefined ? { isMobile: options.isMobile } : {}),
-    ...(options.hasTouch !== undefined ? { hasTouch: options.hasTouch } : {}),
-  });
-  await trackPeerConnections(context);
-  // Loopback only: no STUN server to ask (and none reachable from the test namespace).
-  await context.route('**/ice-servers.json', (route) =>
-    route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }),
-  );
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || process.env.DUET_TEST_VERBOSE) console.log(`[page ${m.type()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
-  return { context, page };
+/** Installs the test probes (scripts/drive/probes.mjs) in a Playwright context made elsewhere. */
+export async function trackPeerConnections(context: import('@playwright/test').BrowserContext): Promise<void> {
+  await context.addInitScript(installProbes, { emptyIceServers: true, watch: false });
 }
 
-let counter = 0;
-/** A room name no other test uses. */
-export function uniqueRoom(label: string): string {
-  counter += 1;
-  return `${label} ${process.pid}-${Date.now().toString(36)}-${counter}`;
-}
-
-export function roomInput(page: Page) {
+export function roomInput(page: import('@playwright/test').Page) {
   return page.getByRole('textbox', { name: /room/i });
 }
 
-/** Opens the app and waits for the room prompt (camera and microphone granted). */
-export async function openApp(page: Page, path = '/'): Promise<void> {
-  await page.goto(path);
+/** Opens the app (camera and microphone granted, the prompt follows). */
+export async function openApp(x: Person | import('@playwright/test').Page, path = '/'): Promise<void> {
+  await asPerson(x).goto(path);
 }
 
-export async function joinRoom(page: Page, name: string): Promise<void> {
-  await expect.poll(() => roomInput(page).isVisible(), { timeout: 30_000 }).toBe(true);
-  await roomInput(page).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
-
-export async function statusText(page: Page): Promise<string> {
-  return (await page.getByRole('status').textContent()) ?? '';
-}
-
-export async function alertText(page: Page): Promise<string> {
-  const alert = page.getByRole('alert');
-  return (await alert.isVisible()) ? ((await alert.textContent()) ?? '') : '';
-}
-
-/** Waits until the app's whole state (documentElement[data-duet], e.g. `call:connected`) matches `pattern`. */
-export async function waitForState(page: Page, pattern: RegExp, timeout = 30_000): Promise<void> {
-  // The state plus what the page says, so a failure shows what the person saw.
-  const seen = () =>
-    page.evaluate(() => {
-      const say = (sel: string) => document.querySelector(sel)?.textContent?.trim() ?? '';
-      return `${document.documentElement.dataset.duet ?? ''} | status: ${say('[role=status]')} | alert: ${say('[role=alert]')}`;
-    });
-  await expect.poll(seen, { timeout }).toMatch(new RegExp(`^(?:${pattern.source}) \\|`));
-}
-
-/**
- * Records every RTCPeerConnection the context's pages make, on `window.__pcs` (test
- * instrumentation only: the app's code is unchanged, the constructor is wrapped).
- */
-export async function trackPeerConnections(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    if (!Native) return;
-    const all: RTCPeerConnection[] = ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = []);
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        all.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
-}
-
-/**
- * Proves the remote video is live: the <video> shows a live track of an open peer
- * connection, that track's receiver keeps decoding frames (RTCRtpReceiver stats,
- * framesDecoded), and the element's media clock advances.
- *
- * Why not the element's own frame counter or its pixels: in headless Chromium the
- * <video> sometimes stops presenting frames while its track keeps decoding (bench: one
- * page's totalVideoFrames stuck at 9 for 70 s from the start of a call, while
- * framesDecoded grew by 1,200; in the 30 s network-cut test a canvas copy of the
- * element stayed the same picture for 60 s while both connections decoded 20 frames/s
- * each way). Pages without a compositor to drive them, not the call, were frozen.
- */
-export async function expectRemoteVideoFlowing(page: Page, timeout = 20_000): Promise<void> {
-  const sample = () =>
-    page.evaluate(async () => {
-      const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs;
-      if (!pcs) return 'no peer connection tracking in this page (see trackPeerConnections)';
-      const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
-      const shown = v?.srcObject instanceof MediaStream ? v.srcObject.getVideoTracks().filter((t) => t.readyState === 'live') : [];
-      if (!v || v.videoWidth === 0 || shown.length === 0) return 'no live remote video shown';
-      // One picture: a stream that collected a second live video track would show the wrong one.
-      if (shown.length > 1) return `the video holds ${shown.length} live video tracks`;
-      for (const pc of pcs.filter((p) => p.connectionState !== 'closed')) {
-        const receiver = pc.getReceivers().find((r) => shown.includes(r.track));
-        if (!receiver) continue;
-        let frames = 0;
-        (await receiver.getStats()).forEach((s) => {
-          if (s.type === 'inbound-rtp') frames = s.framesDecoded as number;
-        });
-        return { frames, time: v.currentTime };
-      }
-      return 'the video shows no track of an open connection';
-    });
-  let first: { frames: number; time: number } | undefined;
-  await expect
-    .poll(async () => {
-      const now = await sample();
-      if (typeof now === 'string') return now;
-      first ??= now;
-      const frames = now.frames - first.frames;
-      return `${frames > 5 ? 'more than 5' : frames} new frames decoded, clock ${now.time > first.time ? 'moving' : 'still'}`;
-    }, { timeout, interval: 200 })
-    .toBe('more than 5 new frames decoded, clock moving');
-}
-
-/** Whether the remote stream carries a live audio track. */
-export async function remoteHasLiveAudio(page: Page): Promise<boolean> {
-  return page.evaluate(() => {
-    const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
-    const s = v?.srcObject as MediaStream | null;
-    return !!s && s.getAudioTracks().some((t) => t.readyState === 'live');
-  });
-}
-
-export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = `${SCREENSHOTS}${name}.png`;
-  await page.screenshot({ path });
-  return path;
+export async function screenshot(x: Person | import('@playwright/test').Page, name: string): Promise<string> {
+  return asPerson(x).screenshot(name);
 }
 
 /** This page's anonymous uid, read from Firebase Auth's own IndexedDB store. */
-export async function uidOf(page: Page): Promise<string> {
-  return page.evaluate(
+export async function uidOf(x: Person | import('@playwright/test').Page): Promise<string> {
+  return asPerson(x).evaluate(
     () =>
       new Promise<string>((resolve, reject) => {
         const open = indexedDB.open('firebaseLocalStorageDb');
@@ -211,11 +117,9 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
 }
 
-/** The Firestore path of a room, from the name people type. */
+/** The Firestore path of a room, from the name people type (its id is a hash of the name). */
 export function roomPath(name: string): string {
-  const r = parseRoomName(name);
-  if (!r.ok) throw new Error(r.message);
-  return `/rooms/${encodeURIComponent(r.id)}`;
+  return `/rooms/${roomDocId(name)}`;
 }
 
 /** Makes `uid`'s seat look last refreshed `ageMs` ago (time passing for it, as an administrator). */
@@ -237,9 +141,9 @@ export async function seatCount(room: string): Promise<number> {
   return Object.keys(doc.fields?.seats?.mapValue?.fields ?? {}).length;
 }
 
-/** One Chromium shared by the tests of the describe block this is called in. */
-export function sharedBrowser(options: LaunchOptions = {}): () => Browser {
-  let browser: Browser | undefined;
+/** One Chromium (Playwright) shared by the tests of the describe block this is called in. */
+export function sharedBrowser(options: LaunchOptions = {}): () => PlaywrightBrowser {
+  let browser: PlaywrightBrowser | undefined;
   beforeAll(async () => {
     browser = await launchChromium(options);
   });
@@ -252,37 +156,48 @@ export function sharedBrowser(options: LaunchOptions = {}): () => Browser {
   };
 }
 
-export interface Person {
-  context: BrowserContext;
-  page: Page;
+/** One browser of `engine` shared by the tests of the describe block this is called in. */
+export function sharedEngine(engine: Engine, options: LaunchOptions = {}): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch(engine, options);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error(`${engine} is not started yet`);
+    return browser;
+  };
 }
 
 /**
  * Two people in a new room, talking: Ana creates it and waits, Ben joins, and both
- * decode each other's video. `prepare` runs on each page before it loads.
+ * decode each other's video. `ana` and `ben` may come from different browsers.
  */
+export async function startCall(
+  browser: PlaywrightBrowser,
+  label: string,
+  options?: { ana?: PersonOptions; ben?: PersonOptions },
+): Promise<{ room: string; ana: ChromiumPerson; ben: ChromiumPerson; close: () => Promise<void> }>;
 export async function startCall(
   browser: Browser,
   label: string,
-  options: { ana?: PageOptions; ben?: PageOptions; prepare?: (page: Page) => Promise<void> } = {},
+  options?: { ana?: PersonOptions; ben?: PersonOptions; benBrowser?: Browser },
+): Promise<{ room: string; ana: Person; ben: Person; close: () => Promise<void> }>;
+export async function startCall(
+  browser: PlaywrightBrowser | Browser,
+  label: string,
+  options: { ana?: PersonOptions; ben?: PersonOptions; benBrowser?: Browser } = {},
 ): Promise<{ room: string; ana: Person; ben: Person; close: () => Promise<void> }> {
   const room = uniqueRoom(label);
-  const ana = await newPerson(browser, options.ana);
-  const ben = await newPerson(browser, options.ben);
-  if (options.prepare) await Promise.all([options.prepare(ana.page), options.prepare(ben.page)]);
-  await openApp(ana.page);
-  await joinRoom(ana.page, room);
-  await waitForState(ana.page, /call:waiting/);
-  await openApp(ben.page);
-  await joinRoom(ben.page, room);
-  await bothFlowing(ana.page, ben.page);
-  return { room, ana, ben, close: async () => void (await Promise.all([ana.context.close(), ben.context.close()])) };
-}
-
-/** Both pages are in a connected call and decode each other's video. */
-export async function bothFlowing(a: Page, b: Page, timeout = 30_000): Promise<void> {
-  await waitForState(a, /call:connected/, timeout);
-  await waitForState(b, /call:connected/, timeout);
-  await expectRemoteVideoFlowing(a, timeout);
-  await expectRemoteVideoFlowing(b, timeout);
+  const ana = await asBrowser(browser).newPerson(options.ana);
+  const ben = await asBrowser(options.benBrowser ?? browser).newPerson(options.ben);
+  await ana.goto('/');
+  await joinRoom(ana, room);
+  await waitForState(ana, /call:waiting/);
+  await ben.goto('/');
+  await joinRoom(ben, room);
+  await bothFlowing(ana, ben);
+  return { room, ana, ben, close: async () => void (await Promise.all([ana.close(), ben.close()])) };
 }

@@ -1,6 +1,15 @@
-// Room names: matched the way a person means them, never colliding, never unsafe as an id.
+// Room names: matched the way a person means them, never colliding, never unsafe as an id, never stored.
 import { describe, expect, it } from 'vitest';
-import { decodeRoomId, encodeRoomId, inviteLink, MAX_ROOM_NAME_LENGTH, parseRoomName } from '../../src/rooms/names.ts';
+import {
+  generatePrivateName,
+  inviteLink,
+  MAX_ROOM_NAME_LENGTH,
+  parseRoomName,
+  PRIVATE_NAME_WORDS,
+  privateNameWords,
+} from '../../src/rooms/names.ts';
+import { deploymentSalt, deriveRoom } from '../../src/signaling/crypto.ts';
+import { roomDocId } from '../e2e/room-id.ts';
 
 const id = (name: string) => {
   const r = parseRoomName(name);
@@ -42,29 +51,52 @@ describe('two different names never share a room', () => {
     '😀', '😀😀', '👨‍👩‍👧', 'שלום', 'مرحبا', '<b>hi</b>', '&lt;b&gt;', "'; drop table rooms; --", 'a', 'b',
     'ab', 'friday', 'friday2', 'Straße', 'strasse', 'ı', 'i',
   ];
-  it('gives every one of them its own document id', () => {
-    const ids = names.map(id);
-    expect(new Set(ids).size).toBe(names.length);
+  it('gives every one of them its own canonical key', () => {
+    expect(new Set(names.map(id)).size).toBe(names.length);
   });
-  it('round-trips the id back to the canonical name', () => {
-    for (const n of names) {
-      const r = parseRoomName(n);
-      if (!r.ok) throw new Error(n);
-      expect(decodeRoomId(r.id)).toBe(r.key);
-    }
+  it('gives every one of them its own document id: 128 bits of hash, nothing of the name', () => {
+    const docIds = names.map((n) => roomDocId(n));
+    expect(new Set(docIds).size).toBe(names.length);
+    for (const d of docIds) expect(d).toMatch(/^[0-9a-f]{32}$/);
   });
 });
 
-describe('every accepted name becomes a valid Firestore document id', () => {
-  it.each(['/', '.', '..', '__x__', '__.*__', 'a/../b', '😀'.repeat(MAX_ROOM_NAME_LENGTH), '%'.repeat(MAX_ROOM_NAME_LENGTH), 'ا'.repeat(MAX_ROOM_NAME_LENGTH)])(
-    '%j',
-    (name) => {
-      expect(isValidDocumentId(id(name))).toBe(true);
-    },
-  );
-  it('keeps plain names readable', () => {
-    expect(encodeRoomId('friday-tea-2')).toBe('friday-tea-2');
-    expect(id('Friday tea')).toBe('friday%20tea');
+describe('every accepted name becomes a valid Firestore document id that does not reveal it', () => {
+  const odd = ['/', '.', '..', '__x__', '__.*__', 'a/../b', '<img src=x onerror=alert(1)>', 'שלום עולם',
+    '😀'.repeat(MAX_ROOM_NAME_LENGTH), '%'.repeat(MAX_ROOM_NAME_LENGTH), 'ا'.repeat(MAX_ROOM_NAME_LENGTH)];
+  it.each(odd)('%j', (name) => {
+    const docId = roomDocId(name);
+    expect(isValidDocumentId(docId)).toBe(true);
+    expect(docId).toMatch(/^[0-9a-f]{32}$/);
+  });
+  it('the page (WebCrypto) and the tests (node:crypto) derive the same id', async () => {
+    for (const name of ['Friday tea', '__x__', '😀 ש']) {
+      const { id: pageId } = await deriveRoom(id(name), deploymentSalt('demo-duet'));
+      expect(pageId).toBe(roomDocId(name));
+    }
+  });
+  it('another deployment (another Firebase project) gives another id for the same name', () => {
+    expect(roomDocId('friday tea', 'demo-other')).not.toBe(roomDocId('friday tea'));
+  });
+});
+
+describe('"Generate a private name"', () => {
+  it(`is ${PRIVATE_NAME_WORDS} words from a list of 256 distinct ones (8 bits each)`, () => {
+    expect(new Set(privateNameWords()).size).toBe(256);
+    const name = generatePrivateName();
+    expect(name.split(' ')).toHaveLength(PRIVATE_NAME_WORDS);
+    for (const w of name.split(' ')) expect(privateNameWords()).toContain(w);
+  });
+  it('is already canonical, so it survives the prompt and the invite link unchanged', () => {
+    const name = generatePrivateName();
+    expect(parseRoomName(name)).toMatchObject({ ok: true, display: name, key: name });
+    expect(new URL(inviteLink(name, 'https://duet.example/')).searchParams.get('room')).toBe(name);
+  });
+  it('uses every random byte as one word (no modulo bias) and differs from call to call', () => {
+    const fixed = generatePrivateName((b) => b.fill(255));
+    expect(fixed).toBe(Array(PRIVATE_NAME_WORDS).fill(privateNameWords()[255]).join(' '));
+    const many = new Set(Array.from({ length: 50 }, () => generatePrivateName()));
+    expect(many.size).toBe(50);
   });
 });
 

@@ -48,6 +48,8 @@ export class FakeNetwork {
 export class FakeLink implements PeerLink {
   readonly id: string;
   readonly pc = {} as RTCPeerConnection;
+  /** No data channel in the fake network (the channel protocol has its own tests). */
+  readonly channel = new Promise<RTCDataChannel>(() => {});
   polite: boolean;
   signaling: 'stable' | 'have-local-offer' = 'stable';
   state: RTCPeerConnectionState = 'new';

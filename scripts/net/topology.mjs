@@ -1,0 +1,172 @@
+// A small internet made of Linux network namespaces, for calls that cross NATs
+// (issue 14). Private addresses only; nothing is routed out of these namespaces.
+//
+//   home1 192.168.1.2 ── router1 ─┐                       ┌─ 10.200.0.10  "cloud": emulators
+//                  (NAT, firewall) ├── internet 10.200.0.0/24 ┤
+//   home2 192.168.2.2 ── router2 ─┘                       └─ 10.200.0.20  relay: coturn
+//
+// Each router masquerades its home behind its internet address. Modes:
+//   cone       plain masquerade: the source port is kept, the same mapping for every
+//              destination (filtering per destination, as home routers do): hole punching
+//              works, so two such homes connect directly
+//   symmetric  masquerade random,fully-random: every new destination gets a new random
+//              port, so what STUN learned is useless to the other side (no hole punching)
+//   strict     symmetric, and only outgoing TCP is let out: to port 443 anywhere (TURN over
+//              TLS), and to the cloud host (which stands for Firebase's HTTPS endpoints,
+//              443 in real life). No UDP at all: a corporate firewall.
+//   cut        nothing crosses the router (a network cut)
+// Needs root, iproute2 and nftables. Names are unique per run and carry the creating
+// process id, so leftovers of a crashed run are recognised and removed by the next.
+import { execFileSync } from 'node:child_process';
+
+export const CLOUD_IP = '10.200.0.10';
+export const TURN_IP = '10.200.0.20';
+const PREFIX = 'duetnet-';
+
+const run = (cmd, args, input) => execFileSync(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], input }).toString();
+const ip = (...args) => run('ip', args);
+
+/** Why this machine cannot build the topology, or null when it can. */
+export function topologyBlocker() {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
+  for (const tool of ['ip', 'nft']) {
+    try {
+      run('sh', ['-c', `command -v ${tool}`]);
+    } catch {
+      return `the ${tool} tool is missing (apt-get install iproute2 nftables)`;
+    }
+  }
+  return null;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+function listNamespaces() {
+  return ip('netns', 'list')
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
+}
+
+/** Kills every process inside a namespace, then deletes it. */
+function removeNamespace(ns) {
+  try {
+    const pids = ip('netns', 'pids', ns).split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  } catch {}
+  try {
+    ip('netns', 'del', ns);
+  } catch {}
+}
+
+/** Removes namespaces left by runs whose process is gone. */
+export function removeLeftovers() {
+  for (const ns of listNamespaces()) {
+    const m = ns.startsWith(PREFIX) && /^duetnet-(\d+)-/.exec(ns);
+    if (m && !alive(Number(m[1]))) removeNamespace(ns);
+  }
+}
+
+function nftRouterRules(mode) {
+  const forward =
+    mode === 'cut'
+      ? 'policy drop;'
+      : mode === 'strict'
+        ? `policy drop;
+           ct state established,related accept
+           iifname "lan" tcp dport 443 accept
+           iifname "lan" ip daddr ${CLOUD_IP} meta l4proto tcp accept`
+        : 'policy accept;';
+  return `
+table ip duet
+delete table ip duet
+table ip duet {
+  chain forward {
+    type filter hook forward priority filter; ${forward}
+  }
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "wan" ${mode === 'cone' ? 'masquerade' : 'masquerade random,fully-random'}
+  }
+}
+`;
+}
+
+/**
+ * Builds the topology. Returns its namespace names, `exec(ns, cmd, args)` argv helpers,
+ * `setRouter(n, mode)` and `destroy()` (kills every process inside, removes everything).
+ */
+export function createTopology() {
+  removeLeftovers();
+  const id = `${PREFIX}${process.pid}-${Date.now().toString(36).slice(-4)}`;
+  const ns = {
+    internet: `${id}-inet`,
+    router1: `${id}-r1`,
+    router2: `${id}-r2`,
+    home1: `${id}-h1`,
+    home2: `${id}-h2`,
+  };
+  const created = [];
+  const destroy = () => {
+    for (const n of created.reverse()) removeNamespace(n);
+    created.length = 0;
+  };
+  try {
+    for (const n of Object.values(ns)) {
+      ip('netns', 'add', n);
+      created.push(n);
+      ip('-n', n, 'link', 'set', 'lo', 'up');
+    }
+    // The internet: one bridge, the cloud and relay addresses on it.
+    ip('-n', ns.internet, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', ns.internet, 'addr', 'add', `${CLOUD_IP}/24`, 'dev', 'br0');
+    ip('-n', ns.internet, 'addr', 'add', `${TURN_IP}/24`, 'dev', 'br0');
+    ip('-n', ns.internet, 'link', 'set', 'br0', 'up');
+    for (const k of [1, 2]) {
+      const router = ns[`router${k}`];
+      const home = ns[`home${k}`];
+      // router ⇄ internet
+      ip('link', 'add', 'wan', 'netns', router, 'type', 'veth', 'peer', 'name', `port${k}`, 'netns', ns.internet);
+      ip('-n', ns.internet, 'link', 'set', `port${k}`, 'master', 'br0');
+      ip('-n', ns.internet, 'link', 'set', `port${k}`, 'up');
+      ip('-n', router, 'addr', 'add', `10.200.0.${k}/24`, 'dev', 'wan');
+      ip('-n', router, 'link', 'set', 'wan', 'up');
+      // home ⇄ router
+      ip('link', 'add', 'eth0', 'netns', home, 'type', 'veth', 'peer', 'name', 'lan', 'netns', router);
+      ip('-n', router, 'addr', 'add', `192.168.${k}.1/24`, 'dev', 'lan');
+      ip('-n', router, 'link', 'set', 'lan', 'up');
+      ip('-n', home, 'addr', 'add', `192.168.${k}.2/24`, 'dev', 'eth0');
+      ip('-n', home, 'link', 'set', 'eth0', 'up');
+      ip('-n', home, 'route', 'add', 'default', 'via', `192.168.${k}.1`);
+      run('ip', ['netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    }
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  /** Sets a router's NAT and firewall (see the modes above); existing flows are forgotten. */
+  const setRouter = (k, mode) => {
+    const router = ns[`router${k}`];
+    run('ip', ['netns', 'exec', router, 'nft', '-f', '-'], nftRouterRules(mode));
+    // Forget existing NAT mappings, as a rebooted router would (conntrack may be absent).
+    try {
+      run('ip', ['netns', 'exec', router, 'conntrack', '-F']);
+    } catch {}
+  };
+  setRouter(1, 'symmetric');
+  setRouter(2, 'symmetric');
+  /** argv that runs `cmd args` inside namespace `n`. */
+  const exec = (n, cmd, args = []) => ['ip', ['netns', 'exec', n, cmd, ...args]];
+  return { id, ns, setRouter, exec, destroy };
+}

@@ -1,0 +1,68 @@
+// Choosing the camera, microphone and speaker: what is present, what was chosen last
+// time (remembered on this device only), and what to fall back to when the device in
+// use disappears (unplugged mid-call).
+
+export type DeviceRole = 'camera' | 'microphone' | 'speaker';
+
+export const KIND: Record<DeviceRole, MediaDeviceKind> = { camera: 'videoinput', microphone: 'audioinput', speaker: 'audiooutput' };
+
+export type DeviceChoice = Partial<Record<DeviceRole, string>>;
+
+export interface DeviceOption {
+  id: string;
+  label: string;
+}
+
+const KEY = 'duet.devices';
+
+export function loadChoice(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): DeviceChoice {
+  try {
+    const v = JSON.parse(storage?.getItem(KEY) ?? '{}') as Record<string, unknown>;
+    const out: DeviceChoice = {};
+    for (const role of ['camera', 'microphone', 'speaker'] as const) if (typeof v[role] === 'string') out[role] = v[role] as string;
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+export function saveChoice(choice: DeviceChoice, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try {
+    storage?.setItem(KEY, JSON.stringify(choice));
+  } catch {
+    // Private mode or storage full: the choice lasts for this page only.
+  }
+}
+
+/** The devices of one kind, with a readable label even before permission names them. */
+export function optionsFor(devices: readonly MediaDeviceInfo[], role: DeviceRole): DeviceOption[] {
+  const noun = role === 'camera' ? 'Camera' : role === 'microphone' ? 'Microphone' : 'Speaker';
+  return devices
+    .filter((d) => d.kind === KIND[role] && d.deviceId !== '' && d.deviceId !== 'communications')
+    .map((d, i) => ({ id: d.deviceId, label: d.label || `${noun} ${i + 1}` }));
+}
+
+/**
+ * The device to use now: the one in use if it is still there, else the remembered
+ * one, else the first present; null when there is none.
+ */
+export function pickDevice(options: readonly DeviceOption[], inUse: string | undefined, remembered: string | undefined): string | null {
+  const has = (id: string | undefined) => id !== undefined && options.some((o) => o.id === id);
+  if (has(inUse)) return inUse!;
+  if (has(remembered)) return remembered!;
+  return options[0]?.id ?? null;
+}
+
+/** Whether this browser can send sound to a chosen speaker (HTMLMediaElement.setSinkId). */
+export function canChooseSpeaker(): boolean {
+  return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+}
+
+/** Opens one device (a camera or a microphone) by id, with the app's usual settings. */
+export async function openDevice(role: 'camera' | 'microphone', deviceId: string, md: MediaDevices = navigator.mediaDevices): Promise<MediaStreamTrack> {
+  const stream =
+    role === 'camera'
+      ? await md.getUserMedia({ video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } })
+      : await md.getUserMedia({ audio: { deviceId: { exact: deviceId }, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  return stream.getTracks()[0]!;
+}

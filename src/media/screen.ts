@@ -1,0 +1,15 @@
+// Screen sharing: where it exists (desktop browsers) and how to start it.
+
+/** Phones have no getDisplayMedia: the Share screen button is hidden there. */
+export function canShareScreen(md: MediaDevices | undefined = globalThis.navigator?.mediaDevices): boolean {
+  return typeof md?.getDisplayMedia === 'function';
+}
+
+/** Asks the person what to share; resolves with the screen's video track. */
+export async function captureScreen(md: MediaDevices = navigator.mediaDevices): Promise<MediaStreamTrack> {
+  const stream = await md.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+  const track = stream.getVideoTracks()[0]!;
+  // Text and lines, not faces: the encoder keeps detail over motion.
+  track.contentHint = 'detail';
+  return track;
+}

@@ -1,0 +1,153 @@
+// The join and leave transactions on a room document: the app's own code, also run as is by the rules race tests (test/rules).
+import {
+  FieldPath,
+  Timestamp,
+  deleteField,
+  doc,
+  runTransaction,
+  serverTimestamp,
+  type DocumentData,
+  type DocumentReference,
+  type Firestore,
+} from 'firebase/firestore';
+import { PRESENCE_TIMEOUT_MS, type Seat } from '../call/backend.ts';
+
+/** Expiry written on every document; a Firestore TTL policy deletes what is left behind. */
+const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
+/** How often a join or leave refused by a race is tried again (with a fresh read). */
+export const JOIN_ATTEMPTS = 5;
+/** A seat this close to the timeout is left alone: the server clock decides, and ours may lag. */
+const CLOCK_SLACK_MS = 5_000;
+
+/** The pre-offer as stored: who made it, and its SDP sealed with the room key (crypto.ts). */
+export interface StoredOffer {
+  uid: string;
+  session: string;
+  pc: string;
+  sealed: string;
+}
+
+export interface StoredRoom {
+  seats: Seat[];
+  offer: StoredOffer | null;
+}
+
+export type JoinOutcome =
+  | { kind: 'full' }
+  /** `room`: the seats as the join found them (without ours), `offer`: the pre-offer it consumed. */
+  | { kind: 'created' | 'rejoined' | 'seated'; room: StoredRoom; offer: StoredOffer | null };
+
+export interface JoinOptions {
+  /** The server's clock, estimated (decides which seats are stale). */
+  now?: () => number;
+  /** Counts transaction runs and race losses retried from a fresh read (the race test reports them). */
+  stats?: { attempts: number; deniedRetries: number };
+}
+
+export function expires(): Timestamp {
+  return Timestamp.fromMillis(Date.now() + EXPIRES_AFTER_MS);
+}
+
+export function parseRoom(data: DocumentData | undefined): StoredRoom | null {
+  if (!data) return null;
+  const seats: Seat[] = Object.entries((data.seats ?? {}) as Record<string, { session: string; seen: unknown }>).map(
+    ([uid, s]) => ({ uid, session: s.session, seenMs: s.seen instanceof Timestamp ? s.seen.toMillis() : Date.now() }),
+  );
+  return { seats, offer: (data.offer ?? null) as StoredOffer | null };
+}
+
+export const seatPath = (uid: string): FieldPath => new FieldPath('seats', uid);
+const outboxRef = (room: DocumentReference, uid: string) => doc(room, 'peers', uid);
+const isStale = (seat: Seat, now: number) => now - seat.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS;
+const code = (e: unknown) => (e as { code?: string }).code;
+
+/**
+ * Takes (or retakes) a seat in rooms/{roomId} in one transaction: create the room if missing;
+ * keep my seat with a new session after a reload; otherwise take a free seat, removing stale
+ * seats and their outboxes (the rules require both in one write), and consume the pre-offer.
+ *
+ * Joining races with other joiners. A transaction that read a room someone else changed
+ * meanwhile is normally retried by the SDK, but when the rules see the other change first they
+ * refuse the write (permission-denied), which the SDK never retries. A fresh read then tells
+ * the truth: a seat, or "full". A clock that runs ahead of the server's (a seat we think stale
+ * is not) ends the same way.
+ */
+export async function joinRoom(db: Firestore, roomId: string, uid: string, session: string, options: JoinOptions = {}): Promise<JoinOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await joinOnce(db, roomId, uid, session, options);
+    } catch (e) {
+      if (code(e) !== 'permission-denied') throw e;
+      if (attempt >= JOIN_ATTEMPTS) return { kind: 'full' };
+      if (options.stats) options.stats.deniedRetries++;
+    }
+  }
+}
+
+function joinOnce(db: Firestore, roomId: string, uid: string, session: string, options: JoinOptions): Promise<JoinOutcome> {
+  const ref = doc(db, 'rooms', roomId);
+  const now = options.now ?? Date.now;
+  return runTransaction(
+    db,
+    async (tx): Promise<JoinOutcome> => {
+      if (options.stats) options.stats.attempts++;
+      const room = parseRoom((await tx.get(ref)).data());
+      const seat = { session, seen: serverTimestamp() };
+      if (!room) {
+        tx.set(ref, { seats: { [uid]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
+        return { kind: 'created', room: { seats: [], offer: null }, offer: null };
+      }
+      if (room.seats.some((s) => s.uid === uid)) {
+        // A reload: keep the seat, announce the new page session.
+        tx.update(ref, seatPath(uid), seat, 'expires', expires());
+        return { kind: 'rejoined', room, offer: null };
+      }
+      const stale = room.seats.filter((s) => isStale(s, now()));
+      const fresh = room.seats.filter((s) => !stale.includes(s));
+      if (fresh.length >= 2) return { kind: 'full' };
+      const update: unknown[] = [seatPath(uid), seat, 'expires', expires()];
+      for (const s of stale) {
+        update.push(seatPath(s.uid), deleteField());
+        tx.delete(outboxRef(ref, s.uid));
+      }
+      // Consume the pre-offer of the person who is here, so nobody else answers it.
+      const o = room.offer;
+      const offer = o && fresh.some((s) => s.uid === o.uid && s.session === o.session) ? o : null;
+      if (o) update.push('offer', null);
+      (tx.update as (...a: unknown[]) => void)(ref, ...update);
+      return { kind: 'seated', room: { seats: fresh, offer: null }, offer };
+    },
+    { maxAttempts: 25 },
+  );
+}
+
+/**
+ * Leaves rooms/{roomId} in one transaction, together with my outbox: remove my seat, or, when no
+ * one else may still be here, delete the room and every outbox in it (mine and those of stale
+ * seats: the rules refuse a room delete that leaves one behind). Two people leaving at once:
+ * one write is refused, and a fresh read decides again.
+ */
+export async function leaveRoom(db: Firestore, roomId: string, uid: string, options: JoinOptions = {}): Promise<void> {
+  const ref = doc(db, 'rooms', roomId);
+  const now = options.now ?? Date.now;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runTransaction(db, async (tx) => {
+        const room = parseRoom((await tx.get(ref)).data());
+        tx.delete(outboxRef(ref, uid));
+        if (!room || !room.seats.some((s) => s.uid === uid)) return;
+        // Someone who may still be here keeps the room; only the last one out deletes it.
+        const others = room.seats.filter((s) => s.uid !== uid);
+        if (others.some((s) => !isStale(s, now()))) {
+          tx.update(ref, seatPath(uid), deleteField(), 'expires', expires());
+          return;
+        }
+        for (const s of others) tx.delete(outboxRef(ref, s.uid));
+        tx.delete(ref);
+      });
+      return;
+    } catch (e) {
+      if (code(e) !== 'permission-denied' || attempt >= JOIN_ATTEMPTS) throw e;
+    }
+  }
+}

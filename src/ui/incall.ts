@@ -1,0 +1,315 @@
+// The in-call extras on the page: the other person's muted / camera-off / sharing
+// badge and placeholder, the chat panel, the call details panel (safety code, devices,
+// connection, shortcuts), the quality chip, the share-screen and chat buttons, the
+// keyboard shortcuts, and a live region for announcements. It owns those parts of
+// <main class="app">, reports what the person does through callbacks, decides nothing.
+
+import type { ChatMessage, PeerState } from '../call/channel.ts';
+import type { Quality } from '../call/quality.ts';
+import { splitLinks } from '../chat/links.ts';
+import type { DeviceOption, DeviceRole } from '../media/devices.ts';
+import { text } from './text.ts';
+
+export interface InCallEvents {
+  toggleMic(): void;
+  toggleCamera(): void;
+  toggleShare(): void;
+  sendChat(body: string): void;
+  chooseDevice(role: DeviceRole, id: string): void;
+  /** A panel opened or closed (the chat's unread count resets when it opens). */
+  panel(open: 'chat' | 'details' | null): void;
+}
+
+export interface ShownMessage extends ChatMessage {
+  mine: boolean;
+  /** Ours, not yet acknowledged by the other side. */
+  pending?: boolean;
+}
+
+const $ = <T extends Element>(root: ParentNode, selector: string): T => {
+  const el = root.querySelector<T>(selector);
+  if (!el) throw new Error(`missing ${selector}`);
+  return el;
+};
+
+/** A message not delivered after this long says it is waiting for the connection. */
+const PENDING_AFTER_MS = 1_500;
+
+const time = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
+export class InCallView {
+  private readonly app: HTMLElement;
+  private readonly remoteStatus: HTMLElement;
+  private readonly placeholder: HTMLElement;
+  private readonly avatar: HTMLElement;
+  private readonly announcer: HTMLElement;
+  private readonly quality: HTMLElement;
+  private readonly qualityWords: HTMLElement;
+  private readonly shareButton: HTMLButtonElement;
+  private readonly chatButton: HTMLButtonElement;
+  private readonly moreButton: HTMLButtonElement;
+  private readonly unread: HTMLElement;
+  private readonly unreadLabel: HTMLElement;
+  private readonly chatPanel: HTMLElement;
+  private readonly chatLog: HTMLOListElement;
+  private readonly chatEmpty: HTMLElement;
+  private readonly chatInput: HTMLTextAreaElement;
+  private readonly detailsPanel: HTMLElement;
+  private readonly code: HTMLElement;
+  private readonly stats: HTMLElement;
+  private readonly selects: Record<DeviceRole, HTMLSelectElement>;
+  private openPanel: 'chat' | 'details' | null = null;
+
+  constructor(root: HTMLElement, private readonly events: InCallEvents) {
+    this.app = root;
+    this.remoteStatus = $(root, '[data-testid="remote-status"]');
+    this.placeholder = $(root, '.remote-placeholder');
+    this.avatar = $(root, '.remote-placeholder .avatar');
+    this.announcer = $(root, '.announcer');
+    this.quality = $(root, '.quality');
+    this.qualityWords = $(root, '.quality-words');
+    this.shareButton = $(root, '.share-screen');
+    this.chatButton = $(root, '.chat-toggle');
+    this.moreButton = $(root, '.more');
+    this.unread = $(root, '.chat-toggle .unread');
+    this.unreadLabel = $(root, '.chat-toggle .unread-label');
+    this.chatPanel = $(root, '.chat-panel');
+    this.chatLog = $(root, '.chat-log');
+    this.chatEmpty = $(root, '.chat-empty');
+    this.chatInput = $(root, '.chat-input');
+    this.detailsPanel = $(root, '.details-panel');
+    this.code = $(root, '[data-testid="privacy-code"]');
+    this.stats = $(root, '.stats');
+    this.selects = {
+      camera: $(root, '#camera-select'),
+      microphone: $(root, '#microphone-select'),
+      speaker: $(root, '#speaker-select'),
+    };
+    this.chatEmpty.textContent = text.chat.empty;
+    this.code.textContent = text.code.waiting;
+
+    this.shareButton.addEventListener('click', () => events.toggleShare());
+    this.chatButton.addEventListener('click', () => this.toggle('chat'));
+    this.moreButton.addEventListener('click', () => this.toggle('details'));
+    for (const close of root.querySelectorAll('.panel-close')) close.addEventListener('click', () => this.show(null));
+    $(root, '.chat-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.chatInput.addEventListener('keydown', (e) => {
+      // Enter sends; Shift+Enter is a new line (as in every chat app).
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.submit();
+      }
+    });
+    this.chatInput.addEventListener('input', () => this.fitInput());
+    for (const [role, select] of Object.entries(this.selects) as [DeviceRole, HTMLSelectElement][]) {
+      select.addEventListener('change', () => events.chooseDevice(role, select.value));
+    }
+    document.addEventListener('keydown', (e) => this.shortcut(e));
+  }
+
+  /** The other person's controls; null when nobody is there. `room` gives the placeholder its initial. */
+  setRemoteState(state: PeerState | null, room: string): void {
+    const words = state
+      ? [state.muted && text.remote.muted, state.cameraOff && text.remote.cameraOff, state.sharing && text.remote.sharing].filter(Boolean).join(', ')
+      : '';
+    this.remoteStatus.textContent = words;
+    this.remoteStatus.hidden = words === '';
+    this.remoteStatus.classList.toggle('is-muted', !!state?.muted);
+    const placeholder = !!state?.cameraOff && !state.sharing;
+    this.placeholder.hidden = !placeholder;
+    this.app.classList.toggle('remote-camera-off', placeholder);
+    this.avatar.textContent = (Array.from(room.trim())[0] ?? '?').toLocaleUpperCase();
+  }
+
+  setCanShare(can: boolean): void {
+    this.shareButton.hidden = !can;
+  }
+
+  setSharing(on: boolean): void {
+    this.shareButton.setAttribute('aria-pressed', String(on));
+    $(this.shareButton, '.control-label').textContent = on ? 'Stop sharing' : 'Share screen';
+    this.shareButton.title = on ? 'Stop sharing (S)' : 'Share screen (S)';
+    this.app.classList.toggle('sharing', on);
+  }
+
+  announce(message: string): void {
+    // Cleared first so the same sentence twice is announced twice.
+    this.announcer.textContent = '';
+    requestAnimationFrame(() => (this.announcer.textContent = message));
+  }
+
+  get chatOpen(): boolean {
+    return this.openPanel === 'chat';
+  }
+
+  addMessage(m: ShownMessage): void {
+    const li = document.createElement('li');
+    li.className = `chat-message ${m.mine ? 'mine' : 'theirs'}`;
+    li.dataset.key = m.key;
+    if (m.mine) li.dataset.n = String(m.n);
+    const meta = document.createElement('p');
+    meta.className = 'chat-meta';
+    const who = document.createElement('span');
+    who.textContent = m.mine ? text.chat.you : text.chat.them;
+    const when = document.createElement('time');
+    when.dateTime = new Date(m.at).toISOString();
+    when.textContent = time.format(m.at);
+    meta.append(who, ' · ', when);
+    const body = document.createElement('p');
+    body.className = 'chat-text';
+    body.dir = 'auto';
+    for (const part of splitLinks(m.text)) {
+      if ('href' in part) {
+        const a = document.createElement('a');
+        a.href = part.href;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        a.textContent = part.text;
+        body.append(a);
+      } else body.append(part.text);
+    }
+    const note = document.createElement('p');
+    note.className = 'chat-pending';
+    note.textContent = text.chat.sending;
+    // Shown only when delivery takes a while (the link is down), not as a flash on every message.
+    note.hidden = true;
+    if (m.pending) {
+      li.classList.add('pending');
+      setTimeout(() => (note.hidden = !li.classList.contains('pending')), PENDING_AFTER_MS);
+    }
+    li.append(meta, body, note);
+    this.chatLog.append(li);
+    this.chatEmpty.hidden = true;
+    li.scrollIntoView({ block: 'end' });
+  }
+
+  /** Our messages up to n reached the other person. */
+  markDelivered(n: number): void {
+    for (const li of this.chatLog.querySelectorAll<HTMLElement>('.chat-message.mine')) {
+      if (Number(li.dataset.n) > n) continue;
+      li.classList.remove('pending');
+      $<HTMLElement>(li, '.chat-pending').hidden = true;
+    }
+  }
+
+  clearChat(): void {
+    this.chatLog.replaceChildren();
+    this.chatEmpty.hidden = false;
+    this.setUnread(0);
+  }
+
+  setUnread(n: number): void {
+    this.unread.textContent = n === 0 ? '' : n > 99 ? '99+' : String(n);
+    this.unread.hidden = n === 0;
+    this.unreadLabel.textContent = n === 0 ? '' : text.chat.unread(n);
+  }
+
+  setCode(code: string | null): void {
+    this.code.textContent = code ?? text.code.waiting;
+    this.code.classList.toggle('pending', code === null);
+  }
+
+  setQuality(q: Quality | null): void {
+    this.quality.hidden = !q;
+    if (!q) return;
+    this.quality.dataset.level = q.level;
+    this.qualityWords.textContent = q.words || text.quality[q.level];
+    const rows: [string, string][] = [
+      ['Quality', q.words || text.quality[q.level]],
+      ['Round trip', q.rttMs === null ? '—' : `${q.rttMs} ms`],
+      ['Packets lost', q.lossPct === null ? '—' : `${q.lossPct} %`],
+      ['Their picture', q.fps === null ? '—' : `${q.fps} frames/s`],
+      ['Route', q.relayed === null ? '—' : q.relayed ? text.quality.relayed : text.quality.direct],
+    ];
+    this.stats.replaceChildren(
+      ...rows.flatMap(([k, v]) => {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = v;
+        return [dt, dd];
+      }),
+    );
+  }
+
+  setDevices(role: DeviceRole, options: DeviceOption[] | null, selected: string | null): void {
+    const select = this.selects[role];
+    const hide = options === null;
+    for (const el of this.app.querySelectorAll<HTMLElement>(`[for="${select.id}"], #${select.id}`)) el.hidden = hide;
+    if (!options) return;
+    select.replaceChildren(
+      ...options.map((o) => {
+        const opt = document.createElement('option');
+        opt.value = o.id;
+        opt.textContent = o.label;
+        return opt;
+      }),
+    );
+    if (selected) select.value = selected;
+    select.disabled = options.length < 2;
+  }
+
+  /** Opens a panel (or none); one at a time. */
+  show(panel: 'chat' | 'details' | null): void {
+    const was = this.openPanel;
+    this.openPanel = panel;
+    this.chatPanel.hidden = panel !== 'chat';
+    this.detailsPanel.hidden = panel !== 'details';
+    this.chatButton.setAttribute('aria-expanded', String(panel === 'chat'));
+    this.moreButton.setAttribute('aria-expanded', String(panel === 'details'));
+    this.app.dataset.panel = panel ?? '';
+    if (panel === 'chat') {
+      this.chatInput.focus({ preventScroll: true });
+      this.chatLog.lastElementChild?.scrollIntoView({ block: 'end' });
+    } else if (panel === 'details') $<HTMLElement>(this.detailsPanel, '.panel-close').focus({ preventScroll: true });
+    else if (was === 'chat') this.chatButton.focus({ preventScroll: true });
+    else if (was === 'details') this.moreButton.focus({ preventScroll: true });
+    if (was !== panel) this.events.panel(panel);
+  }
+
+  private toggle(panel: 'chat' | 'details'): void {
+    this.show(this.openPanel === panel ? null : panel);
+  }
+
+  private submit(): void {
+    const body = this.chatInput.value;
+    if (body.trim() === '') return;
+    this.events.sendChat(body);
+    this.chatInput.value = '';
+    this.fitInput();
+  }
+
+  private fitInput(): void {
+    this.chatInput.style.height = 'auto';
+    this.chatInput.style.height = `${Math.min(this.chatInput.scrollHeight + 2, 160)}px`;
+  }
+
+  /** M, V, C, S, D during a call (not while typing), Escape closes a panel. */
+  private shortcut(e: KeyboardEvent): void {
+    if (this.app.dataset.screen !== 'call' || e.defaultPrevented) return;
+    if (e.key === 'Escape' && this.openPanel) {
+      e.preventDefault();
+      this.show(null);
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+    const target = e.target as HTMLElement | null;
+    if (target?.closest('input, textarea, select, [contenteditable="true"]')) return;
+    const actions: Record<string, () => void> = {
+      m: () => this.events.toggleMic(),
+      v: () => this.events.toggleCamera(),
+      c: () => this.toggle('chat'),
+      d: () => this.toggle('details'),
+      s: () => {
+        if (!this.shareButton.hidden) this.events.toggleShare();
+      },
+    };
+    const action = actions[e.key.toLowerCase()];
+    if (!action) return;
+    e.preventDefault();
+    action();
+  }
+}

@@ -1,0 +1,370 @@
+// Everything people expect during a call (issue 10), two real pages each: what the other
+// side sees of mute, camera off and screen share; devices; chat; the safety code; the
+// keyboard alone. The accessibility audit of every screen is in test/e2e/a11y.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, uniqueRoom, waitForState } from './support.ts';
+import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
+import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
+
+const blocker = browserSuiteBlocker();
+if (blocker) console.log(`in-call tests skipped: ${blocker}`);
+
+const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' }).toString();
+/** Why this run cannot cut one call's packets (needs the test's own network namespace and nft). */
+function cutBlocker(): string | null {
+  if (process.env.DUET_NETNS !== '1') return 'not in a private network namespace (needs root; `npm test` makes one)';
+  try {
+    sh('command -v nft');
+    return null;
+  } catch {
+    return 'nft is missing (apt-get install nftables)';
+  }
+}
+
+/** The UDP port the page's live connection receives on. */
+function mediaPort(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').at(-1)!;
+    const stats = await pc.getStats();
+    let port = 0;
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) port = stats.get(stats.get(s.selectedCandidatePairId).localCandidateId).port;
+    });
+    return port;
+  });
+}
+
+/**
+ * Drops, on input, the UDP packets of this one call (both pages' ports): the call goes down
+ * as in a real outage, while other calls in the namespace (other test files) carry on.
+ */
+function cutCall(ports: number[]): () => void {
+  const table = `duet_incall_${process.pid}`;
+  sh(`nft add table inet ${table}`);
+  sh(`nft add chain inet ${table} input '{ type filter hook input priority 0; }'`);
+  sh(`nft add rule inet ${table} input udp dport '{ ${ports.join(', ')} }' drop`);
+  return () => sh(`nft delete table inet ${table}`);
+}
+
+const desktop = { viewport: { width: 1280, height: 800 } };
+const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+const code = (page: Page) => page.evaluate(() => document.querySelector('[data-testid="privacy-code"]')?.textContent ?? '');
+const placeholderShown = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.querySelector<HTMLElement>('.remote-placeholder');
+    return !!el && !el.hidden && getComputedStyle(el).display !== 'none' ? (el.textContent ?? '').trim() : null;
+  });
+
+describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
+  const browser = sharedInCallBrowser();
+
+  it('muted and camera off reach the other person within a second: a badge, and their initial instead of the picture', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'quiet please', { ben: desktop });
+    try {
+      expect(await remoteStatus(ben.page)).toBe('');
+      const muteMs = await clickUntilRemoteStatus(ana.page, 'Mute', ben.page, /^muted$/);
+      console.log(`[figure] mute seen by the other side after ${muteMs} ms`);
+      expect(muteMs).toBeLessThan(1_000);
+      await expect.poll(() => ben.page.getByTestId('remote-status').isVisible()).toBe(true);
+
+      const cameraMs = await clickUntilRemoteStatus(ana.page, 'Camera off', ben.page, /^muted, camera off$/);
+      console.log(`[figure] camera off seen by the other side after ${cameraMs} ms`);
+      expect(cameraMs).toBeLessThan(1_000);
+      // Their initial ("Q" for "quiet please"), not a black frame.
+      expect(await placeholderShown(ben.page)).toBe('Q');
+      await screenshot(ben.page, 'desktop-remote-muted-camera-off');
+      await button(ben.page, 'Mute').click();
+      await remoteStatusWithin(ana.page, /^muted$/, Date.now());
+      await screenshot(ana.page, 'phone-remote-muted');
+
+      // A reload on Ben's side: Ana's state reaches his new page as soon as the call is back.
+      await ben.page.reload();
+      await bothFlowing(ana.page, ben.page, 45_000);
+      await remoteStatusWithin(ben.page, /^muted, camera off$/, Date.now());
+      expect(await placeholderShown(ben.page)).toBe('Q');
+      // Ben's new page is not muted (a fresh microphone), and Ana sees that.
+      await expect.poll(() => remoteStatus(ana.page)).toBe('');
+
+      await button(ana.page, 'Unmute').click();
+      await button(ana.page, 'Camera on').click();
+      await expect.poll(() => remoteStatus(ben.page)).toBe('');
+      expect(await placeholderShown(ben.page)).toBeNull();
+      await expectRemoteVideoFlowing(ben.page);
+    } finally {
+      await close();
+    }
+  });
+
+  it('chat goes both ways as text only, links open safely, long messages arrive whole, and unread messages are counted', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'chatty', { ben: desktop });
+    try {
+      const dialogs: string[] = [];
+      for (const p of [ana.page, ben.page]) p.on('dialog', (d) => void (dialogs.push(d.message()), d.dismiss()));
+      await button(ana.page, 'Chat').click();
+      const input = ana.page.getByRole('textbox', { name: 'Message' });
+      await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
+      const hostile = '<img src=x onerror=alert(1)>';
+      await input.fill(hostile);
+      await input.press('Enter');
+      await input.fill('see https://example.com/duet?a=1 and javascript:alert(2)');
+      await button(ana.page, 'Send').click();
+      const long = 'x'.repeat(9_990) + 'the end.';
+      await input.fill(long.padEnd(10_000, '!'));
+      await input.press('Enter');
+
+      // Ben's panel is closed: the Chat button counts what he has not read.
+      await expect.poll(() => ben.page.getByRole('button', { name: /^Chat, 3 unread messages$/ }).count()).toBe(1);
+      await screenshot(ben.page, 'desktop-chat-unread');
+      await button(ben.page, 'Chat, 3 unread messages').click();
+      const texts = await chatTexts(ben.page);
+      expect(texts).toHaveLength(3);
+      expect(texts[0]).toBe(hostile);
+      expect(texts[2]).toHaveLength(10_000);
+      const log = ben.page.getByRole('log');
+      expect(await log.locator('img').count()).toBe(0);
+      const links = await log.locator('a').evaluateAll((as) => as.map((a) => ({ href: a.getAttribute('href'), rel: a.getAttribute('rel'), target: a.getAttribute('target') })));
+      expect(links).toEqual([{ href: 'https://example.com/duet?a=1', rel: 'noopener noreferrer', target: '_blank' }]);
+      expect(await button(ben.page, 'Chat').count()).toBe(1); // read: the count is gone
+
+      const reply = ben.page.getByRole('textbox', { name: 'Message' });
+      await reply.fill('Got it 👍 — <b>not bold</b>');
+      await reply.press('Enter');
+      await expect.poll(() => chatTexts(ana.page)).toEqual([hostile, 'see https://example.com/duet?a=1 and javascript:alert(2)', long.padEnd(10_000, '!'), 'Got it 👍 — <b>not bold</b>']);
+      expect(await ana.page.getByRole('log').locator('b').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+      // Each message has a time.
+      expect(await log.locator('time').count()).toBe(4);
+      await screenshot(ana.page, 'phone-chat-open');
+      await screenshot(ben.page, 'desktop-chat-open');
+    } finally {
+      await close();
+    }
+  });
+
+  it.skipIf(cutBlocker())('messages typed while the connection is down arrive after it, once each and in order', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'through the storm', { ben: desktop });
+    let restore = () => {};
+    try {
+      await button(ana.page, 'Chat').click();
+      const anaInput = ana.page.getByRole('textbox', { name: 'Message' });
+      await anaInput.fill('before the cut');
+      await anaInput.press('Enter');
+      await expect.poll(() => chatTexts(ben.page)).toEqual(['before the cut']);
+      restore = cutCall([await mediaPort(ana.page), await mediaPort(ben.page)]);
+      // Down for real: the browser says so.
+      await expect.poll(() => ana.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.connectionState), { timeout: 20_000 }).not.toBe('connected');
+      for (const t of ['during 1', 'during 2', 'during 3']) {
+        await anaInput.fill(t);
+        await anaInput.press('Enter');
+      }
+      await button(ben.page, 'Chat').click();
+      const benInput = ben.page.getByRole('textbox', { name: 'Message' });
+      await benInput.fill('from Ben, during');
+      await benInput.press('Enter');
+      // Ana sees hers are not delivered yet.
+      await expect.poll(() => ana.page.getByText('Waiting for the connection…').count(), { timeout: 5_000 }).toBe(3);
+      expect(await chatTexts(ben.page)).toEqual(['before the cut', 'from Ben, during']);
+      await screenshot(ana.page, 'phone-chat-waiting-for-connection');
+      restore();
+      restore = () => {};
+      await bothFlowing(ana.page, ben.page, 45_000);
+      await expect.poll(() => chatTexts(ben.page), { timeout: 30_000 }).toEqual(['before the cut', 'from Ben, during', 'during 1', 'during 2', 'during 3']);
+      await expect.poll(() => chatTexts(ana.page), { timeout: 30_000 }).toEqual(['before the cut', 'during 1', 'during 2', 'during 3', 'from Ben, during']);
+      await expect.poll(() => ana.page.getByText('Waiting for the connection…').count()).toBe(0);
+    } finally {
+      restore();
+      await close();
+    }
+  });
+
+  it('both people see the same safety code, made from the DTLS certificates of their own connection', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'private line', { ben: desktop });
+    try {
+      await expect.poll(() => code(ana.page), { timeout: 10_000 }).toMatch(/^[a-z]+( [a-z]+){4}$/);
+      await expect.poll(() => code(ben.page), { timeout: 10_000 }).toBe(await code(ana.page));
+      // Made of both certificates: the code the test computes from the two pages' own fingerprints.
+      const fingerprint = (page: Page) =>
+        page.evaluate(() => /a=fingerprint:(\S+) (\S+)/.exec((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').at(-1)!.localDescription!.sdp)!.slice(1, 3) as [string, string]);
+      const [fa, fb] = [await fingerprint(ana.page), await fingerprint(ben.page)];
+      expect(await code(ana.page)).toBe(await safetyCode(normalizeFingerprint(...fa), normalizeFingerprint(...fb)));
+      await button(ben.page, 'Call details').click();
+      await screenshot(ben.page, 'desktop-call-details');
+      await button(ana.page, 'Call details').click();
+      await screenshot(ana.page, 'phone-call-details');
+    } finally {
+      await close();
+    }
+  });
+
+  it('the whole call works with the keyboard alone: create, mute, chat, leave', async () => {
+    const room = uniqueRoom('keys only');
+    const ana = await newPerson(browser(), desktop);
+    const ben = await newPerson(browser());
+    try {
+      await openApp(ana.page);
+      await waitForState(ana.page, /naming/);
+      // The room name field has the focus: type and press Enter.
+      await expect.poll(() => ana.page.evaluate(() => document.activeElement?.id)).toBe('room-name');
+      await ana.page.keyboard.type(room);
+      await ana.page.keyboard.press('Enter');
+      await waitForState(ana.page, /call:waiting/);
+      await openApp(ben.page);
+      await joinRoom(ben.page, room);
+      await bothFlowing(ana.page, ben.page);
+
+      await ana.page.keyboard.press('m');
+      await remoteStatusWithin(ben.page, /^muted$/, Date.now());
+      expect(await ana.page.getByRole('button', { name: 'Unmute' }).getAttribute('aria-pressed')).toBe('true');
+      await ana.page.keyboard.press('v');
+      await remoteStatusWithin(ben.page, /camera off/, Date.now());
+
+      await ana.page.keyboard.press('c');
+      await expect.poll(() => ana.page.evaluate(() => document.activeElement?.id)).toBe('chat-input');
+      await ana.page.keyboard.type('typed, not clicked');
+      await ana.page.keyboard.press('Enter');
+      await expect.poll(() => chatTexts(ben.page)).toEqual(['typed, not clicked']);
+      // Escape closes the chat and gives the focus back to its button.
+      await ana.page.keyboard.press('Escape');
+      await expect.poll(() => ana.page.evaluate(() => document.activeElement?.classList.contains('chat-toggle'))).toBe(true);
+
+      // Tab to Leave, with a visible focus ring on every control on the way.
+      let reached = false;
+      for (let i = 0; i < 20 && !reached; i += 1) {
+        await ana.page.keyboard.press('Tab');
+        const focused = await ana.page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          const style = el ? getComputedStyle(el) : null;
+          return { name: el?.textContent?.trim() ?? '', tag: el?.tagName ?? '', ring: style ? style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 : false };
+        });
+        if (focused.tag === 'BUTTON') expect(focused, `focus ring on ${focused.name}`).toMatchObject({ ring: true });
+        reached = focused.name === 'Leave';
+      }
+      expect(reached).toBe(true);
+      await ana.page.keyboard.press('Enter');
+      await waitForState(ana.page, /naming/);
+      await waitForState(ben.page, /call:waiting/);
+    } finally {
+      await Promise.all([ana.context.close(), ben.context.close()]);
+    }
+  });
+});
+
+describe.skipIf(blocker)('sharing the screen', { timeout: 240_000 }, () => {
+  const browser = sharedInCallBrowser({ screen: true });
+
+  it('the other side sees new frames of another size, and the camera comes back after stopping (button, or the browser ending the share)', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'show and tell', { ana: desktop });
+    try {
+      const pcsBefore = await peerCount(ana.page);
+      // Shapes, not pixel sizes: under CPU load the encoder lowers the resolution (it keeps
+      // the frame rate, see quality.ts), but never changes the shape. The camera is 16:9; the
+      // shared tab is Ana's 1280x800 page, 16:10.
+      const shape = async (page: Page) => {
+        const s = await remoteFrameSize(page);
+        return s.height ? (s.width / s.height).toFixed(2) : 'no frames';
+      };
+      const camera = await shape(ben.page);
+      expect(camera).toBe('1.78');
+      await button(ana.page, 'Share screen').click();
+      await remoteStatusWithin(ben.page, /sharing screen/, Date.now());
+      // New frames, of another shape: Ana's tab.
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe('1.60');
+      await expectRemoteVideoFlowing(ben.page);
+      // Ana's self-view shows what she shares.
+      expect(await ana.page.evaluate(() => (document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject instanceof MediaStream && ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.getSettings().displaySurface)).toBe('browser');
+      await screenshot(ana.page, 'desktop-sharing-screen');
+      await screenshot(ben.page, 'phone-seeing-shared-screen');
+
+      await button(ana.page, 'Stop sharing').click();
+      await expect.poll(() => remoteStatus(ben.page)).toBe('');
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe(camera);
+      await expectRemoteVideoFlowing(ben.page);
+
+      // Again, and this time the browser ends it ("Stop sharing" in its own bar ends the track).
+      await button(ana.page, 'Share screen').click();
+      await remoteStatusWithin(ben.page, /sharing screen/, Date.now());
+      await ana.page.evaluate(() => {
+        const v = document.querySelector('[data-testid="local-video"]') as HTMLVideoElement;
+        const track = (v.srcObject as MediaStream).getVideoTracks()[0]!;
+        // What the browser does: stop the track and fire "ended" (a page's own stop() fires nothing).
+        track.stop();
+        track.dispatchEvent(new Event('ended'));
+      });
+      await expect.poll(() => remoteStatus(ben.page)).toBe('');
+      await expect.poll(() => button(ana.page, 'Share screen').count()).toBe(1);
+      await expect.poll(() => shape(ben.page), { timeout: 30_000 }).toBe(camera);
+      await expectRemoteVideoFlowing(ben.page);
+      // No new peer connection, and the call never left "connected".
+      expect(await peerCount(ana.page)).toBe(pcsBefore);
+      expect(await ana.page.evaluate(() => document.documentElement.dataset.duet)).toBe('call:connected');
+    } finally {
+      await close();
+    }
+  });
+
+  it('phones (no getDisplayMedia) have no Share screen button', async () => {
+    const { page, context } = await newPerson(browser());
+    try {
+      await page.addInitScript(() => {
+        // As on Android Chrome and iOS Safari.
+        Object.defineProperty(MediaDevices.prototype, 'getDisplayMedia', { value: undefined });
+      });
+      await openApp(page);
+      await waitForState(page, /naming/);
+      expect(await page.locator('.share-screen').evaluate((b) => (b as HTMLElement).hidden)).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
+  const browser = sharedInCallBrowser({ cameras: 2 });
+
+  it('switching camera and microphone mid-call keeps the call, and the choice is remembered', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'new camera', { ana: desktop });
+    try {
+      const pcsBefore = await peerCount(ana.page);
+      await button(ana.page, 'Call details').click();
+      const camera = ana.page.getByRole('combobox', { name: 'Camera' });
+      const options = await camera.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(options.length).toBe(2);
+      const current = await camera.inputValue();
+      const other = options.find((o) => o !== current)!;
+      await camera.selectOption(other);
+      await expect
+        .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.getSettings().deviceId))
+        .toBe(other);
+      await expectRemoteVideoFlowing(ben.page, 45_000);
+      const mic = ana.page.getByRole('combobox', { name: 'Microphone' });
+      const mics = await mic.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      const otherMic = mics.find((m) => m !== 'default' && m !== '')!;
+      await mic.selectOption(otherMic);
+      await expect
+        .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getAudioTracks()[0]?.getSettings().deviceId))
+        .toBe(otherMic);
+      // Ben hears the new microphone: the audio sender carries the new track.
+      expect(await ana.page.evaluate((id) => ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').at(-1)!.getSenders().find((s) => s.track?.kind === 'audio')?.track?.getSettings().deviceId) === id, otherMic)).toBe(true);
+      expect(await peerCount(ana.page)).toBe(pcsBefore);
+      expect(await ana.page.evaluate(() => localStorage.getItem('duet.devices'))).toContain(other);
+      await screenshot(ana.page, 'desktop-devices');
+
+      // The camera in use goes away (its track ends, the browser reports a device change):
+      // another camera takes over and Ben keeps seeing Ana, in the same connection.
+      await ana.page.evaluate(() => {
+        const stream = (document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream;
+        stream.getVideoTracks()[0]!.stop();
+        navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+      });
+      await expect
+        .poll(() => ana.page.evaluate(() => ((document.querySelector('[data-testid="local-video"]') as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0]?.readyState))
+        .toBe('live');
+      await expectRemoteVideoFlowing(ben.page, 45_000);
+      expect(await peerCount(ana.page)).toBe(pcsBefore);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,298 @@
+// Calls where no direct path exists (issue 14), made for real: two homes behind Linux NAT
+// routers (nftables), a symmetric port-randomizing NAT that defeats hole punching, a
+// firewall that lets only TCP to 443 out, Debian's coturn with the TURN REST scheme, and
+// the turnCredentials Cloud Function in the Functions emulator (test/relay/world.ts).
+// Ana is in home 1, Ben in home 2; each home has its own Chromium.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import {
+  bothFlowing,
+  joinRoom,
+  remoteHasLiveAudio,
+  trackPeerConnections,
+  uniqueRoom,
+  waitForState,
+} from '../e2e/support.ts';
+import { APP_URL, relayBlocker, startWorld, TURN_IP, type World } from './world.ts';
+import { RELAY_ONLY_KEY, TURN_CREDENTIALS_PATH } from '../../src/config.ts';
+import { roomInput } from '../e2e/support.ts';
+
+const blocker = relayBlocker();
+if (blocker) console.log(`relay tests (NATs, TURN) skipped: ${blocker}`);
+
+/** Credentials live this long here (an hour in production), so the suite sees them expire; long enough for a call to set up on a loaded machine. */
+const TTL_SECONDS = Number(process.env.DUET_TURN_TTL ?? 60);
+const NO_DIRECT_PATH = /direct connection isn.t possible/i;
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  /** The turnCredentials answers this page received, in order. */
+  credentials: { username: string; expiresAt: number; at: number }[];
+  /** "connected N ms after joining", as the app logs it. */
+  connectedAfter: number[];
+}
+
+interface PersonOptions {
+  /** The function can't be reached from this page (blocked, down, offline). */
+  noFunction?: boolean;
+  /** The person turned on "hide my address" (relay only). */
+  relayOnly?: boolean;
+}
+
+async function person(browser: Browser, name: string, options: PersonOptions = {}): Promise<Person> {
+  const context = await browser.newContext({ baseURL: APP_URL, permissions: ['camera', 'microphone'], viewport: { width: 390, height: 844 } });
+  await trackPeerConnections(context);
+  if (options.noFunction) await context.route(`**${TURN_CREDENTIALS_PATH}`, (route) => route.abort('connectionrefused'));
+  const page = await context.newPage();
+  const p: Person = { context, page, credentials: [], connectedAfter: [] };
+  page.on('console', (m) => {
+    const after = /connected (\d+) ms after joining/.exec(m.text());
+    if (after) p.connectedAfter.push(Number(after[1]));
+    // (A blocked function shows up as a failed load: expected where the test blocks it.)
+    if ((m.type() === 'error' && !(options.noFunction && /ERR_CONNECTION_REFUSED/.test(m.text()))) || process.env.DUET_TEST_VERBOSE) {
+      console.log(`[${name} ${m.type()}] ${m.text()}`);
+    }
+  });
+  page.on('response', async (r) => {
+    if (!r.url().endsWith(TURN_CREDENTIALS_PATH) || !r.ok()) return;
+    const body = (await r.json().catch(() => null)) as { result?: { iceServers: { username: string }[]; expiresAt: number } } | null;
+    if (body?.result) p.credentials.push({ username: body.result.iceServers[0]!.username, expiresAt: body.result.expiresAt, at: Date.now() });
+  });
+  return p;
+}
+
+/** Bytes per second this page's connected transport sends and receives, over `ms`; and the outgoing video size. */
+async function throughput(page: Page, ms: number) {
+  return page.evaluate(async (ms) => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected');
+    const pc = pcs[pcs.length - 1]!;
+    const read = async () => {
+      let sent = 0, received = 0, width = 0, height = 0, fps = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'transport') { sent += s.bytesSent; received += s.bytesReceived; }
+        if (s.type === 'outbound-rtp' && s.kind === 'video') { width = s.frameWidth ?? 0; height = s.frameHeight ?? 0; fps = s.framesPerSecond ?? 0; }
+      });
+      return { sent, received, width, height, fps, at: performance.now() };
+    };
+    const a = await read();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = await read();
+    const s = (b.at - a.at) / 1000;
+    return { sentBps: ((b.sent - a.sent) * 8) / s, receivedBps: ((b.received - a.received) * 8) / s, video: `${b.width}x${b.height}@${Math.round(b.fps)}` };
+  }, ms);
+}
+
+/** The selected candidate pair of the page's connected peer connection, from getStats. */
+async function selectedPair(page: Page) {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected');
+    const pc = pcs[pcs.length - 1];
+    if (!pc) return null;
+    const stats = await pc.getStats();
+    let pair: { local: Record<string, unknown>; remote: Record<string, unknown> } | null = null;
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) {
+        const p = stats.get(s.selectedCandidatePairId);
+        pair = { local: stats.get(p.localCandidateId), remote: stats.get(p.remoteCandidateId) };
+      }
+    });
+    if (!pair) return null;
+    const { local, remote } = pair as { local: Record<string, unknown>; remote: Record<string, unknown> };
+    return {
+      local: { type: local.candidateType as string, protocol: local.protocol as string, relayProtocol: (local.relayProtocol as string) ?? '', address: local.address as string, url: (local.url as string) ?? '' },
+      remote: { type: remote.candidateType as string, address: remote.address as string },
+    };
+  });
+}
+
+describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
+  let world: World;
+  let home1: Browser;
+  let home2: Browser;
+  const figures = Object.assign([] as string[], {
+    push(line: string) {
+      console.log(`figure: ${line}`);
+      return Array.prototype.push.call(this, line);
+    },
+  });
+  const opened: Person[] = [];
+
+  beforeAll(async () => {
+    const started = Date.now();
+    world = await startWorld({ turnTtlSeconds: TTL_SECONDS });
+    [home1, home2] = await Promise.all([world.browser(1), world.browser(2)]);
+    figures.push(`world (namespaces, coturn, emulators, 2 browsers) up in ${Date.now() - started} ms`);
+  });
+  afterAll(async () => {
+    console.log(`relay figures (this run):\n  ${figures.join('\n  ')}`);
+    await world?.destroy();
+  });
+
+  /** Ana (home 1) opens a room, Ben (home 2) joins it; resolves once Ben has clicked Join. */
+  async function call(label: string, ana: PersonOptions = {}, ben: PersonOptions = {}) {
+    const room = uniqueRoom(label);
+    const a = await person(home1, 'ana', ana);
+    const b = await person(home2, 'ben', ben);
+    opened.push(a, b);
+    await a.page.goto('/');
+    if (ana.relayOnly) {
+      // The person's own choice, on the room prompt; kept for next time.
+      await expect.poll(() => roomInput(a.page).isVisible(), { timeout: 30_000 }).toBe(true);
+      await a.page.getByRole('checkbox', { name: /hide my address/i }).check();
+      expect(await a.page.evaluate((key) => localStorage.getItem(key), RELAY_ONLY_KEY)).toBe('1');
+    }
+    await joinRoom(a.page, room);
+    // The first join of the run meets a cold Firestore emulator (rules compiled on first use):
+    // on a loaded machine that alone has taken over 30 s.
+    await waitForState(a.page, /call:waiting/, 90_000);
+    await b.page.goto('/');
+    await joinRoom(b.page, room);
+    const joinedAt = Date.now();
+    return { ana: a, ben: b, joinedAt, close: () => Promise.all([a.context.close(), b.context.close()]) };
+  }
+
+  it('ordinary home routers, function out of reach: the call still connects directly (no relay)', async () => {
+    world.topology.setRouter(1, 'cone');
+    world.topology.setRouter(2, 'cone');
+    const { ana, ben, joinedAt, close } = await call('direct', { noFunction: true }, { noFunction: true });
+    await bothFlowing(ana.page, ben.page, 30_000);
+    figures.push(`setup, direct through two cone NATs (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms`);
+    const pair = await selectedPair(ben.page);
+    expect(pair?.local.type).not.toBe('relay');
+    expect(pair?.remote.type).not.toBe('relay');
+    await close();
+  });
+
+  it('two symmetric NATs and no relay: the person is told a direct connection isn’t possible, within 15 s', async () => {
+    world.topology.setRouter(1, 'symmetric');
+    world.topology.setRouter(2, 'symmetric');
+    const { ana, ben, joinedAt, close } = await call('no relay', { noFunction: true }, { noFunction: true });
+    const said = (page: Page) =>
+      page.evaluate(() => [...document.querySelectorAll('[role=status],[role=alert]')].map((e) => e.textContent ?? '').join(' | '));
+    await expect.poll(() => said(ben.page), { timeout: 15_000, interval: 100 }).toMatch(NO_DIRECT_PATH);
+    figures.push(`"no direct path" message, Ben (joined): ${Date.now() - joinedAt} ms after Join`);
+    await expect.poll(() => said(ana.page), { timeout: 10_000, interval: 100 }).toMatch(NO_DIRECT_PATH);
+    figures.push(`"no direct path" message, Ana (waiting): ${Date.now() - joinedAt} ms after Ben's Join`);
+    await close();
+  });
+
+  it('two symmetric NATs with the relay over UDP: the call connects through it, media both ways', async () => {
+    world.topology.setRouter(1, 'symmetric');
+    world.topology.setRouter(2, 'symmetric');
+    const { ana, ben, joinedAt, close } = await call('relay udp');
+    await bothFlowing(ana.page, ben.page, 30_000);
+    figures.push(`setup, through the relay (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms`);
+    expect(ana.credentials.length).toBeGreaterThan(0);
+    expect(ana.credentials[0]!.username).toMatch(/^\d+:[\w-]+$/);
+    for (const p of [ana, ben]) {
+      const pair = await selectedPair(p.page);
+      // Each side's own relay, or the other's: either way the media goes through coturn.
+      expect([pair?.local.type, pair?.remote.type]).toContain('relay');
+      expect(pair?.local.type === 'relay' ? pair.local.address : pair?.remote.address).toBe(TURN_IP);
+      expect(await remoteHasLiveAudio(p.page)).toBe(true);
+    }
+    // What one relayed call costs the relay (docs/TURN.md): each side's transport, 10 s.
+    const [ta, tb] = await Promise.all([throughput(ana.page, 10_000), throughput(ben.page, 10_000)]);
+    const kbps = (n: number) => `${Math.round(n / 1000)} kbit/s`;
+    figures.push(`relayed call, 10 s: Ana sends ${kbps(ta.sentBps)} (${ta.video}) receives ${kbps(ta.receivedBps)}; Ben sends ${kbps(tb.sentBps)} (${tb.video}) receives ${kbps(tb.receivedBps)}`);
+    await close();
+  });
+
+  it('a 10 s network cut in one home: the call recovers through the relay', async () => {
+    const { ana, ben, close } = await call('relay cut');
+    await bothFlowing(ana.page, ben.page, 30_000);
+    world.topology.setRouter(1, 'cut');
+    try {
+      await waitForState(ana.page, /call:reconnecting/, 25_000);
+      await new Promise((r) => setTimeout(r, 10_000)); // the cut's length, not a wait for a result
+    } finally {
+      world.topology.setRouter(1, 'symmetric');
+    }
+    const restoredAt = Date.now();
+    await bothFlowing(ana.page, ben.page, 60_000);
+    figures.push(`recovery after a 10 s cut, through the relay (restored → both decoding): ${Date.now() - restoredAt} ms`);
+    const pair = await selectedPair(ana.page);
+    expect([pair?.local.type, pair?.remote.type]).toContain('relay');
+    await close();
+  });
+
+  it('a home that lets only TCP to port 443 out: the call connects through TURN over TLS', async () => {
+    world.topology.setRouter(1, 'symmetric');
+    world.topology.setRouter(2, 'strict');
+    try {
+      const { ana, ben, joinedAt, close } = await call('relay tls');
+      await bothFlowing(ana.page, ben.page, 45_000);
+      figures.push(`setup, TCP-443-only home through TURN/TLS: ${Date.now() - joinedAt} ms`);
+      const pair = await selectedPair(ben.page);
+      expect(pair?.local.type).toBe('relay');
+      expect(pair?.local.relayProtocol).toBe('tls');
+      await close();
+    } finally {
+      world.topology.setRouter(2, 'symmetric');
+    }
+  });
+
+  it('“hide my address” (relay only): the call connects, and the other side never sees a host or reflexive address', async () => {
+    const { ana, ben, close } = await call('relay only', { relayOnly: true });
+    await bothFlowing(ana.page, ben.page, 30_000);
+    expect(await ana.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.getConfiguration().iceTransportPolicy)).toBe('relay');
+    // Everything Ben learned of Ana: her description's candidates and the trickled ones (stats).
+    const seen = await ben.page.evaluate(async () => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.remoteDescription);
+      const types: string[] = [];
+      for (const pc of pcs) {
+        for (const line of pc.remoteDescription!.sdp.split('\r\n')) {
+          const m = /^a=candidate:.* typ (\w+)/.exec(line);
+          if (m) types.push(`sdp:${m[1]}`);
+        }
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === 'remote-candidate') types.push(`stats:${s.candidateType}`);
+        });
+      }
+      return types;
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((t) => !t.endsWith(':relay'))).toEqual([]);
+    await close();
+  });
+
+  it('credentials expire: an expired one is refused by the relay, and an ICE restart after expiry gets fresh ones', async () => {
+    const { ana, ben, close } = await call('expiry');
+    await bothFlowing(ana.page, ben.page, 30_000);
+    const first = ana.credentials[0]!;
+    // Time passing is the condition here: the credential's own expiry.
+    await new Promise((r) => setTimeout(r, Math.max(0, first.expiresAt - Date.now() + 1_000)));
+    // coturn refuses the expired credential: a relay-only gathering with it finds nothing.
+    const withOld = await ana.page.evaluate(async (ice) => {
+      const pc = new RTCPeerConnection({ iceServers: ice, iceTransportPolicy: 'relay' });
+      const errors: number[] = [];
+      pc.addEventListener('icecandidateerror', (e) => errors.push((e as RTCPeerConnectionIceErrorEvent).errorCode));
+      const relays: string[] = [];
+      pc.addEventListener('icecandidate', (e) => e.candidate && relays.push(e.candidate.candidate));
+      pc.createDataChannel('probe');
+      await pc.setLocalDescription();
+      await new Promise<void>((r) => (pc.iceGatheringState === 'complete' ? r() : pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r())));
+      pc.close();
+      return { relays: relays.length, errors };
+    }, await ana.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.getConfiguration().iceServers!.filter((s) => s.username)));
+    expect(withOld).toEqual({ relays: 0, errors: expect.arrayContaining([401]) });
+    // A cut forces ICE restarts: they must gather relay candidates, with fresh credentials.
+    world.topology.setRouter(1, 'cut');
+    try {
+      await waitForState(ana.page, /call:reconnecting/, 25_000);
+    } finally {
+      world.topology.setRouter(1, 'symmetric');
+    }
+    await bothFlowing(ana.page, ben.page, 60_000);
+    expect(ana.credentials.length).toBeGreaterThan(1);
+    expect(ana.credentials.at(-1)!.expiresAt).toBeGreaterThan(first.expiresAt);
+    const pair = await selectedPair(ana.page);
+    expect([pair?.local.type, pair?.remote.type]).toContain('relay');
+    await close();
+  });
+
+  afterAll(async () => {
+    await Promise.all(opened.map((p) => p.context.close().catch(() => {})));
+  });
+});

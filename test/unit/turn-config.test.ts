@@ -1,0 +1,100 @@
+// ICE configuration (src/config.ts) and the TURN REST credential (functions/turn.js):
+// what the page asks for, what it does when the function is out of reach, when it renews.
+import { describe, expect, it } from 'vitest';
+import { callTurnFunction, RtcConfigSource, type TurnCredentials } from '../../src/config.ts';
+import { mintTurnCredential } from '../../functions/turn.js';
+
+const publicFile = (body: unknown, status = 200): typeof fetch =>
+  (async () => new Response(JSON.stringify(body), { status })) as typeof fetch;
+const STUN = { urls: 'stun:stun.example.org:3478' };
+const relay = (n: number, expiresAt: number): TurnCredentials => ({
+  iceServers: [{ urls: 'turn:turn.example.org:3478', username: `${expiresAt / 1000}:u${n}`, credential: `c${n}` }],
+  expiresAt,
+});
+
+describe('TURN REST credentials (coturn use-auth-secret)', () => {
+  it('username is "expiry:uid", credential is base64(HMAC-SHA1(secret, username))', () => {
+    // Expected value computed independently: python3 hmac.new(b'north-wind', b'1700003600:ana', sha1), base64.
+    const c = mintTurnCredential('north-wind', 'ana', 3600, 1_700_000_000_000);
+    expect(c).toEqual({ username: '1700003600:ana', credential: 'jQMrAptrL8QGWEEvDbTX2xKxjiY=', expiresAt: 1_700_003_600_000 });
+  });
+});
+
+describe('the page’s ICE configuration', () => {
+  it('public STUN servers plus the relay the function mints', async () => {
+    const source = new RtcConfigSource(async () => relay(1, Date.now() + 3_600_000), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const config = await source.get();
+    expect(config.iceServers).toEqual([STUN, ...relay(1, 0).iceServers.map((s) => ({ ...s, username: expect.any(String) }))]);
+    expect(config.iceTransportPolicy).toBe('all');
+    expect(source.iceServersFresh()).toBe(true);
+  });
+
+  it('the function out of reach: public servers only, no error (direct paths still work)', async () => {
+    const source = new RtcConfigSource(() => Promise.reject(new TypeError('Failed to fetch')), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    expect(await source.get()).toEqual({ iceServers: [STUN], iceTransportPolicy: 'all' });
+    expect(source.iceServersFresh()).toBe(false);
+  });
+
+  it('a function that never answers is given up after the timeout', async () => {
+    const source = new RtcConfigSource(() => new Promise(() => {}), { fetcher: publicFile({ iceServers: [STUN] }), timeoutMs: 50, relayOnly: false });
+    expect((await source.get()).iceServers).toEqual([STUN]);
+  });
+
+  it('renews the credentials when half their life (at most 5 minutes) is left, not before', async () => {
+    let now = 1_000_000;
+    let minted = 0;
+    const source = new RtcConfigSource(async () => relay(++minted, now + 40_000), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
+    await source.get();
+    now += 19_000; // 21 s left of 40
+    expect(source.iceServersFresh()).toBe(true);
+    expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c1' });
+    now += 2_000; // 19 s left: less than half
+    expect(source.iceServersFresh()).toBe(false);
+    expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c2' });
+    expect(minted).toBe(2);
+  });
+
+  it('a failed renewal keeps credentials that have not expired yet', async () => {
+    let now = 0;
+    let fail = false;
+    const source = new RtcConfigSource(async () => (fail ? Promise.reject(new Error('down')) : relay(1, now + 40_000)), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
+    await source.get();
+    fail = true;
+    now = 35_000; // due for renewal, the renewal fails: the old ones still hold for 5 s
+    expect((await source.get()).iceServers).toHaveLength(1);
+    now = 41_000;
+    expect((await source.get()).iceServers).toHaveLength(0);
+  });
+
+  it('"hide my address": relay-only policy, from the next configuration on', async () => {
+    const source = new RtcConfigSource(null, { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    expect((await source.get()).iceTransportPolicy).toBe('all');
+    source.setRelayOnly(true);
+    expect((await source.get()).iceTransportPolicy).toBe('relay');
+  });
+
+  it('a missing /ice-servers.json falls back to the default STUN server', async () => {
+    const source = new RtcConfigSource(null, { fetcher: publicFile({}, 404), relayOnly: false });
+    expect((await source.get()).iceServers).toEqual([{ urls: 'stun:stun.l.google.com:19302' }]);
+  });
+});
+
+describe('the callable protocol', () => {
+  it('POSTs {data} with the ID token and reads {result}', async () => {
+    let seen: { url: string; init: RequestInit } | null = null;
+    const fetcher = (async (url: string, init: RequestInit) => {
+      seen = { url, init };
+      return new Response(JSON.stringify({ result: relay(1, 5_000) }));
+    }) as unknown as typeof fetch;
+    expect(await callTurnFunction('token-1', fetcher)).toEqual(relay(1, 5_000));
+    expect(seen!.url).toBe('/api/turn-credentials');
+    expect(seen!.init.method).toBe('POST');
+    expect((seen!.init.headers as Record<string, string>).Authorization).toBe('Bearer token-1');
+    expect(JSON.parse(seen!.init.body as string)).toEqual({ data: null });
+  });
+
+  it('an error answer (signed out, no TURN configured) is an error, not a relay', async () => {
+    const fetcher = (async () => new Response(JSON.stringify({ error: { status: 'UNAUTHENTICATED', message: 'Sign in first.' } }), { status: 401 })) as unknown as typeof fetch;
+    await expect(callTurnFunction('x', fetcher)).rejects.toThrow(/401: Sign in first/);
+  });
+});
