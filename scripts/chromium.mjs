@@ -1,11 +1,18 @@
 // How every test and benchmark starts Debian's Chromium (never a downloaded browser):
 // headless as root, no background traffic, loopback ICE candidates, fake camera and
 // microphone (or none, to prove the "no devices" error).
+import { fakeCameraFile } from './fake-camera.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** @param {{ fakeDevices?: boolean, cameras?: number }} [options] */
-export function chromiumArgs({ fakeDevices = true, cameras = 1 } = {}) {
+/**
+ * @param {{ fakeDevices?: boolean, cameras?: number, camera?: 'small' | 'hd' }} [options]
+ *   camera: 'small' (the default, for the test suites) plays scripts/fake-camera.mjs's
+ *   320x240 picture; 'hd' keeps Chromium's built-in fake camera, which gives what the app asks
+ *   (1280x720): the bench's choice, since it measures what people get. A file is one camera
+ *   only, so `cameras` > 1 (switching cameras) keeps the built-in ones.
+ */
+export function chromiumArgs({ fakeDevices = true, cameras = 1, camera = 'small' } = {}) {
   const args = [
     '--no-sandbox',
     '--disable-gpu',
@@ -18,5 +25,6 @@ export function chromiumArgs({ fakeDevices = true, cameras = 1 } = {}) {
     '--autoplay-policy=no-user-gesture-required',
   ];
   if (fakeDevices) args.push(`--use-fake-device-for-media-stream${cameras > 1 ? `=device-count=${cameras}` : ''}`);
+  if (fakeDevices && camera === 'small' && cameras === 1) args.push(`--use-file-for-fake-video-capture=${fakeCameraFile()}`);
   return args;
 }

@@ -9,7 +9,7 @@ export { BASE_URL } from '../drive/people.mjs';
 
 /** The bench's Chromium (a scripts/drive Browser: `.native` is Playwright's). */
 export function launch() {
-  return launchBrowser('chromium');
+  return launchBrowser('chromium', { camera: 'hd' }); // what people get: the app's 1280x720
 }
 
 /**

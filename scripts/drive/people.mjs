@@ -22,6 +22,7 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots
  * @typedef {object} LaunchOptions
  * @property {boolean} [fakeDevices] Chromium: false starts it without camera or microphone
  * @property {number} [cameras] Chromium: how many fake cameras
+ * @property {'small' | 'hd'} [camera] Chromium: the fake camera's picture (scripts/chromium.mjs)
  * @property {boolean} [autoplayBlocked] Firefox: autoplay policy "allowed-muted" (see scripts/firefox.mjs)
  */
 /**

@@ -50,7 +50,9 @@ export class Call {
   ) {
     this.presence = new Presence({
       heartbeat: () => backend.heartbeat(options.roomId, this.session),
-      lost: () => this.end('seat-lost'),
+      // The heartbeat found our seat (or the room) gone, maybe before any listener said so
+      // (a restarted signaling store): a fresh join decides, and ends the call only if full.
+      lost: () => void this.takeSeatAgain('seat-lost'),
       tick: () => this.reconcile(),
       now: () => backend.now(),
       fail: (e) => options.fail(e, 'refreshing presence'),

@@ -155,6 +155,10 @@ class FirestoreBackend implements RoomBackend {
     this.seenWriteSent = true;
     const joined = await joinRoom(this.db, s.id, this.uid, session, { now: () => this.now() });
     if (joined.kind === 'full') return joined;
+    // Known from the join itself: a tab closed before the room listener's first answer from
+    // the server (a few hundred ms, seconds on a slow network) still takes an empty room along.
+    const others = joined.room.seats.filter((seat) => seat.uid !== this.uid);
+    this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
     const offer = await this.openOffer(s, joined.offer);
     return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true } };
   }

@@ -14,7 +14,7 @@ import { CHROMIUM, chromiumArgs } from './support.ts';
  */
 export function launchForInCall({ cameras = 1, screen = false } = {}): Promise<Browser> {
   const options = [cameras > 1 ? `device-count=${cameras}` : '', screen ? 'display-media-type=browser' : ''].filter(Boolean).join(',');
-  const args = chromiumArgs({ cameras: 1 }).map((a) =>
+  const args = chromiumArgs({ cameras }).map((a) =>
     a.startsWith('--use-fake-device-for-media-stream') ? `--use-fake-device-for-media-stream${options ? `=${options}` : ''}` : a,
   );
   if (screen) args.push('--use-fake-ui-for-media-stream');

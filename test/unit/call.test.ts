@@ -182,6 +182,18 @@ describe('people come back', () => {
     expect(phase(b)).toBe('connected');
   });
 
+  it('a lost room found by a heartbeat before any listener tells: both take their seats back, the call goes on', async () => {
+    const [a, b] = await callOf();
+    const [la, lb] = [openLink(a)[0]!, openLink(b)[0]!];
+    server.wipe({ silently: true });
+    await until(() => server.view(ROOM)?.seats.length === 2, HEARTBEAT_MS + 10_000);
+    await wait(10_000);
+    expect(la.closed).toBe(false);
+    expect(lb.closed).toBe(false);
+    expect(phase(a)).toBe('connected');
+    expect(phase(b)).toBe('connected');
+  });
+
   it('leaving frees the seat at once and the other person is told, then waits for someone new', async () => {
     const [a, b] = await callOf();
     await run(b.call.leave(), 'leaving');

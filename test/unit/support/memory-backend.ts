@@ -41,11 +41,14 @@ export class MemoryServer {
     return new MemoryBackend(this, uid);
   }
 
-  /** The backend lost everything (a restarted emulator): rooms and outboxes gone. */
-  wipe(): void {
+  /**
+   * The backend lost everything (a restarted emulator): rooms and outboxes gone. `silently`:
+   * listeners are not told (a listener that reconnects later than the next heartbeat).
+   */
+  wipe({ silently = false } = {}): void {
     const ids = [...this.rooms.keys()];
     this.rooms.clear();
-    for (const id of ids) this.notifyRoom(id, null);
+    if (!silently) for (const id of ids) this.notifyRoom(id, null);
   }
 
   view(roomId: string): RoomView | null {
