@@ -30,6 +30,10 @@ export const NAMESPACE_SETUP = [
   `ip link set ${NAMESPACE.device} up`,
   `ip link set ${NAMESPACE.peer} up`,
   `ip route add default via ${NAMESPACE.gateway} dev ${NAMESPACE.device}`,
+  // No DNS server is reachable from in here: refuse lookups at once instead of letting each
+  // one time out (6.2 s measured, 0.1 s refused). The Hosting emulator's rewrite to the TURN
+  // function (not running in this set) resolves the live function's host on every request.
+  `{ ! command -v nft >/dev/null || nft 'add table inet duetnet; add chain inet duetnet out { type filter hook output priority 0; }; add rule inet duetnet out meta l4proto { tcp, udp } th dport 53 reject'; }`,
 ].join(' && ');
 
 /** Why a private namespace cannot be made here, or null when it can. */

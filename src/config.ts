@@ -139,10 +139,19 @@ export class RtcConfigSource {
     this.relayOnly = on;
   }
 
-  /** The configuration, fetching what is missing or stale. Never rejects. */
-  async get(): Promise<RTCConfiguration> {
+  /**
+   * The configuration, fetching what is missing or stale. Never rejects. `waitMs`: wait at most
+   * this long for relay credentials still on their way (they count from the next ICE restart
+   * on); relay-only ("hide my address") always waits, since without a relay there is no call.
+   */
+  async get({ waitMs }: { waitMs?: number } = {}): Promise<RTCConfiguration> {
     this.publicConfig ??= fetchPublicIceConfig(this.options.fetcher ?? ((...a) => fetch(...a)));
-    const [pub, turn] = await Promise.all([this.publicConfig, this.freshTurn()]);
+    let turnReady = this.freshTurn();
+    if (waitMs !== undefined && !this.relayOnly) {
+      const usableNow = () => (this.turn && this.turn.expiresAt > this.now() ? this.turn : null);
+      turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => setTimeout(() => r(usableNow()), waitMs))]);
+    }
+    const [pub, turn] = await Promise.all([this.publicConfig, turnReady]);
     const policy: RTCIceTransportPolicy = this.relayOnly || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     return { iceServers: [...pub.iceServers, ...(turn?.iceServers ?? [])], iceTransportPolicy: policy };
   }
@@ -170,6 +179,20 @@ export class RtcConfigSource {
 }
 
 let source: RtcConfigSource | null = null;
+
+/**
+ * How long Join waits for relay credentials still on their way. They are asked for when the
+ * page opens, so normally they are long there; a slow or unreachable function (cold start,
+ * blocked network) must not hold up a call that may well connect directly. Measured in the
+ * test namespace, where the Hosting rewrite to an unreachable function fails after 4-5.6 s:
+ * every call waited that long before this cap.
+ */
+const JOIN_WAITS_FOR_TURN_MS = 1_000;
+
+/** The configuration a new call starts with (see JOIN_WAITS_FOR_TURN_MS). */
+export function callRtcConfig(): Promise<RTCConfiguration> {
+  return (source ??= new RtcConfigSource(null)).get({ waitMs: JOIN_WAITS_FOR_TURN_MS });
+}
 
 /**
  * Starts loading the page's ICE configuration. `idToken` (the signed-in person's Firebase ID

@@ -5,7 +5,7 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
+import { callRtcConfig, fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
@@ -34,7 +34,7 @@ const connect = (): Promise<RoomBackend> => {
 void connect().catch(() => {});
 // ICE servers: public STUN plus a relay with short-lived credentials, minted for the
 // signed-in person (so after sign-in), ready long before anyone has typed a room name.
-const rtcConfig = loadRtcConfig(async () => {
+void loadRtcConfig(async () => {
   const b = await connect();
   if (!b.idToken) throw new Error('this backend has no sign-in for the TURN function');
   return b.idToken();
@@ -170,7 +170,7 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
     roomId: name.id,
     stream: stream!,
     // Credentials renewed if the page has been open long, and the relay-only choice applied.
-    rtcConfig: await rtcConfig.then(refreshRtcConfig),
+    rtcConfig: await callRtcConfig(),
     // Before each ICE restart: relay credentials renewed if they expire soon.
     refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),

@@ -40,6 +40,24 @@ describe('the page’s ICE configuration', () => {
     expect((await source.get()).iceServers).toEqual([STUN]);
   });
 
+  it('a call does not wait long for a slow function: it starts without the relay, and the next refresh has it', async () => {
+    let answer: (t: TurnCredentials) => void = () => {};
+    const source = new RtcConfigSource(() => new Promise((r) => (answer = r)), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    expect((await source.get({ waitMs: 20 })).iceServers).toEqual([STUN]);
+    answer(relay(1, Date.now() + 3_600_000));
+    expect((await source.get()).iceServers).toHaveLength(2);
+  });
+
+  it('relay only ("hide my address") waits for the relay: without it there is no call', async () => {
+    const source = new RtcConfigSource(
+      () => new Promise((r) => setTimeout(() => r(relay(1, Date.now() + 3_600_000)), 60)),
+      { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: true },
+    );
+    const config = await source.get({ waitMs: 5 });
+    expect(config.iceTransportPolicy).toBe('relay');
+    expect(config.iceServers).toHaveLength(2);
+  });
+
   it('renews the credentials when half their life (at most 5 minutes) is left, not before', async () => {
     let now = 1_000_000;
     let minted = 0;
