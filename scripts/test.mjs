@@ -2,7 +2,7 @@
 //   1. type check (page code; tests and scripts)
 //   2. build dist/ for the emulators
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
-//      (unit, rules, Chromium scenarios and faults; extra arguments go to vitest; see
+//      (unit, rules, Chromium and Firefox scenarios, faults; extra arguments go to vitest; see
 //      NOT_YET_DEFAULT for the suites a plain run leaves out, and says so).
 // As root (CI, these machines) the run happens in a private network namespace (loopback
 // plus a veth pair with a default route, see scripts/emulators.mjs): WebRTC, the emulators
@@ -21,10 +21,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  */
 const NOT_YET_DEFAULT = {
   incall: 'in-call features and the axe audit (issue 10)',
-  firefox: 'Firefox ESR scenarios (issue 11)',
   relay: 'NAT and TURN relay scenarios (issue 14)',
 };
-const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'faults'];
+const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'firefox', 'faults'];
 const given = process.argv.slice(2);
 const vitestArgs = given.some((a) => a === '--project' || a.startsWith('--project=') || a.startsWith('test/'))
   ? given
