@@ -202,9 +202,13 @@ export class PeerChannel {
           this.got = m.next - 1;
         }
         if (m.seen === this.epoch) this.acked(m.got);
+        // The other side has not heard our hello (it may have been sent before the other
+        // page listened, and is lost): say it again. Their answer names us: no loop.
+        else this.greet();
+        const wasReady = this.ready;
         this.ready = true;
         for (const message of this.outbox) this.post({ t: 'chat', ...message });
-        this.events.onLink(true);
+        if (!wasReady) this.events.onLink(true);
         return;
       }
       case 'state':

@@ -90,6 +90,24 @@ describe('the data channel protocol', () => {
     expect(ana.seen.link).toEqual([true]);
   });
 
+  it('one side attaches late (its first messages found no listener): both hellos still meet, chat flows both ways', () => {
+    const ana = person('ana-1');
+    const ben = person('ben-1');
+    const [a, b] = pair();
+    ana.channel.attach(a);
+    open(a, b);
+    pump(a, b); // Ana's hello arrives at Ben's channel before Ben listens: lost
+    ben.channel.attach(b);
+    pump(a, b);
+    ana.channel.sendChat('one');
+    ben.channel.sendChat('hi');
+    pump(a, b);
+    expect(ben.seen.chat.map((m) => m.text)).toEqual(['one']);
+    expect(ana.seen.chat.map((m) => m.text)).toEqual(['hi']);
+    expect(ana.channel.pending).toBe(0);
+    expect(ben.channel.pending).toBe(0);
+  });
+
   it('delivers chat both ways, in order, and reports delivery', () => {
     const ana = person('ana-1');
     const ben = person('ben-1');
