@@ -35,6 +35,7 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots
  * @property {string} [userAgent]
  * @property {boolean} [watch] the page reports what it shows on the console (see probes.mjs)
  * @property {boolean} [serviceWorkers] false: block them (Chromium)
+ * @property {'reduce' | 'no-preference'} [reducedMotion] Chromium: prefers-reduced-motion
  * @property {string} [label] prefix for the page's console lines
  */
 
@@ -80,6 +81,7 @@ export class Browser {
         ...(options.deviceScaleFactor !== undefined ? { deviceScaleFactor: options.deviceScaleFactor } : {}),
         ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
         ...(options.serviceWorkers === false ? { serviceWorkers: 'block' } : {}),
+        ...(options.reducedMotion ? { reducedMotion: options.reducedMotion } : {}),
       });
       await context.addInitScript(installProbes, probes);
       person = new Person('chromium', await context.newPage(), context);

@@ -177,20 +177,9 @@ describe.skipIf(blocker)('accessibility of every screen (axe-core, WCAG 2.2 AA)'
     const room = uniqueRoom('narrow');
     const narrow = await newPerson(browser(), { viewport: { width: 360, height: 740 } });
     // 1280x800 at 200 % zoom is a 640x400 CSS viewport with twice the pixels.
-    const zoomed = await browser().newContext({ baseURL: BASE_URL, permissions: ['camera', 'microphone'], viewport: { width: 640, height: 400 }, deviceScaleFactor: 2, reducedMotion: 'reduce' });
-    close.push(narrow.context, zoomed);
-    await zoomed.route('**/ice-servers.json', (route) => route.fulfill({ contentType: 'application/json', body: '{"iceServers":[]}' }));
-    await zoomed.addInitScript(() => {
-      const Native = window.RTCPeerConnection;
-      const all: RTCPeerConnection[] = ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = []);
-      window.RTCPeerConnection = class extends Native {
-        constructor(config?: RTCConfiguration) {
-          super(config);
-          all.push(this);
-        }
-      } as typeof RTCPeerConnection;
-    });
-    const zoomPage = await zoomed.newPage();
+    const zoomed = await newPerson(browser(), { viewport: { width: 640, height: 400 }, deviceScaleFactor: 2, reducedMotion: 'reduce' });
+    close.push(narrow.context, zoomed.context);
+    const zoomPage = zoomed.page;
     await openApp(narrow.page);
     await joinRoom(narrow.page, room);
     await waitForState(narrow.page, /call:waiting/);
