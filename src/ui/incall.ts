@@ -205,6 +205,9 @@ export class InCallView {
     this.unread.textContent = n === 0 ? '' : n > 99 ? '99+' : String(n);
     this.unread.hidden = n === 0;
     this.unreadLabel.textContent = n === 0 ? '' : text.chat.unread(n);
+    // The name as one string: Chromium joined the label's spans as "Chat , 3 unread messages".
+    if (n === 0) this.chatButton.removeAttribute('aria-label');
+    else this.chatButton.setAttribute('aria-label', `${text.chat.label}${text.chat.unread(n)}`);
   }
 
   setCode(code: string | null): void {

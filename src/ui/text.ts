@@ -67,6 +67,7 @@ export const text = {
     deviceLost: (device: string) => `${device} was disconnected; switched to another one.`,
   },
   chat: {
+    label: 'Chat',
     unread: (n: number) => (n === 1 ? ', 1 unread message' : `, ${n} unread messages`),
     sending: 'Waiting for the connection…',
     you: 'You',
