@@ -148,19 +148,22 @@ export class RtcConfigSource {
     this.publicConfig ??= fetchPublicIceConfig(this.options.fetcher ?? ((...a) => fetch(...a)));
     let turnReady = this.freshTurn();
     if (waitMs !== undefined && !this.relayOnly) {
-      const usableNow = () => (this.turn && this.turn.expiresAt > this.now() ? this.turn : null);
-      turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => setTimeout(() => r(usableNow()), waitMs))]);
+      turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => setTimeout(() => r(this.usableTurn()), waitMs))]);
     }
     const [pub, turn] = await Promise.all([this.publicConfig, turnReady]);
     const policy: RTCIceTransportPolicy = this.relayOnly || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     return { iceServers: [...pub.iceServers, ...(turn?.iceServers ?? [])], iceTransportPolicy: policy };
   }
 
+  /** The credentials we hold, while they are not yet expired (an old allocation still works). */
+  private usableTurn(): TurnCredentials | null {
+    return this.turn && this.turn.expiresAt > this.now() ? this.turn : null;
+  }
+
   private freshTurn(): Promise<TurnCredentials | null> {
     if (!this.turnSource) return Promise.resolve(null);
     if (this.turn && this.iceServersFresh()) return Promise.resolve(this.turn);
-    const usable = () => (this.turn && this.turn.expiresAt > this.now() ? this.turn : null);
-    if (!this.turnRequest && this.now() - this.turnFailedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(usable());
+    if (!this.turnRequest && this.now() - this.turnFailedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(this.usableTurn());
     // One request at a time; a failed one is tried again after RETRY_AFTER_FAILURE_MS.
     this.turnRequest ??= withTimeout(this.turnSource(), this.options.timeoutMs ?? TURN_TIMEOUT_MS)
       .then((t) => {
@@ -171,7 +174,7 @@ export class RtcConfigSource {
         // No relay this time: direct paths still work, and the next refresh tries again.
         this.options.log?.('Duet: no TURN relay (calls work where a direct path exists):', error);
         this.turnFailedAt = this.now();
-        return usable();
+        return this.usableTurn();
       })
       .finally(() => (this.turnRequest = null));
     return this.turnRequest;

@@ -49,7 +49,6 @@ export class InCallView {
   private readonly chatButton: HTMLButtonElement;
   private readonly moreButton: HTMLButtonElement;
   private readonly unread: HTMLElement;
-  private readonly unreadLabel: HTMLElement;
   private readonly chatPanel: HTMLElement;
   private readonly chatLog: HTMLOListElement;
   private readonly chatEmpty: HTMLElement;
@@ -72,7 +71,6 @@ export class InCallView {
     this.chatButton = $(root, '.chat-toggle');
     this.moreButton = $(root, '.more');
     this.unread = $(root, '.chat-toggle .unread');
-    this.unreadLabel = $(root, '.chat-toggle .unread-label');
     this.chatPanel = $(root, '.chat-panel');
     this.chatLog = $(root, '.chat-log');
     this.chatEmpty = $(root, '.chat-empty');
@@ -204,8 +202,8 @@ export class InCallView {
   setUnread(n: number): void {
     this.unread.textContent = n === 0 ? '' : n > 99 ? '99+' : String(n);
     this.unread.hidden = n === 0;
-    this.unreadLabel.textContent = n === 0 ? '' : text.chat.unread(n);
-    // The name as one string: Chromium joined the label's spans as "Chat , 3 unread messages".
+    // The name while messages wait, as one string (a visually hidden span beside the label
+    // was read by Chromium as "Chat , 3 unread messages").
     if (n === 0) this.chatButton.removeAttribute('aria-label');
     else this.chatButton.setAttribute('aria-label', `${text.chat.label}${text.chat.unread(n)}`);
   }

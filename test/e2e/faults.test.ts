@@ -3,7 +3,6 @@
 // Firestore emulator frozen. That disturbs every call in the namespace, so this
 // file runs alone (vitest project "faults", after all others).
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Page } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import {
@@ -15,6 +14,7 @@ import {
   expectRemoteVideoFlowing,
   explained,
   joinRoom,
+  mediaPorts,
   newPerson,
   openApp,
   roomPath,
@@ -50,23 +50,6 @@ if (blocker) console.log(`network fault tests skipped: ${blocker}`);
 
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
-
-/**
- * The UDP ports this page's live connection receives on: every local candidate, not only the
- * selected pair's. The namespace has two interfaces (loopback and the veth), and ICE moves to
- * another pair by itself when only one port goes quiet, so no restart would be needed.
- */
-async function mediaPorts(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const pcs = window.__duetTest.pcs.filter((p) => p.connectionState === 'connected');
-    const stats = await pcs[pcs.length - 1]!.getStats();
-    const ports = new Set<number>();
-    stats.forEach((s) => {
-      if (s.type === 'local-candidate' && s.protocol === 'udp') ports.add(s.port as number);
-    });
-    return [...ports];
-  });
-}
 
 describe.skipIf(blocker)('calls survive drops', () => {
   const browser = sharedBrowser();

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
+import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, mediaPorts, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
 import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
 
@@ -21,23 +21,6 @@ function cutBlocker(): string | null {
   } catch {
     return 'nft is missing (apt-get install nftables)';
   }
-}
-
-/**
- * The UDP ports the page's live connection receives on: every local candidate, not only the
- * selected pair's (with loopback and the veth, ICE moves to the other pair by itself when
- * one port goes quiet, and the call never goes down).
- */
-function mediaPorts(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').at(-1)!;
-    const stats = await pc.getStats();
-    const ports = new Set<number>();
-    stats.forEach((s) => {
-      if (s.type === 'local-candidate' && s.protocol === 'udp') ports.add(s.port as number);
-    });
-    return [...ports];
-  });
 }
 
 /**

@@ -117,6 +117,22 @@ export async function emulatorRest(path: string, init: RequestInit = {}): Promis
   return fetch(url, { ...init, headers: { Authorization: 'Bearer owner', 'Content-Type': 'application/json', ...init.headers } });
 }
 
+/**
+ * The UDP ports a page's live connection receives on: every local candidate, not only the
+ * selected pair's. The test namespace has two interfaces (loopback and the veth), and ICE moves
+ * to another pair by itself when one port goes quiet, so dropping one port cuts nothing.
+ */
+export function mediaPorts(x: Person | import('@playwright/test').Page): Promise<number[]> {
+  return asPerson(x).evaluate(async () => {
+    const pc = window.__duetTest.pcs.filter((p) => p.connectionState === 'connected').at(-1)!;
+    const ports = new Set<number>();
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'local-candidate' && s.protocol === 'udp') ports.add(s.port as number);
+    });
+    return [...ports];
+  });
+}
+
 /** The Firestore path of a room, from the name people type (its id is a hash of the name). */
 export function roomPath(name: string): string {
   return `/rooms/${roomDocId(name)}`;
