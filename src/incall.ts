@@ -264,14 +264,16 @@ export class InCall {
       track = await openDevice(role, id);
     }
     if (old) track.enabled = old.enabled; // muted stays muted, camera off stays off
-    old?.stop();
     if (role === 'camera' && this.screen) {
+      old?.stop();
       this.camera = track; // sent again when sharing stops
       return;
     }
     if (old) stream.removeTrack(old);
     stream.addTrack(track);
+    // The sender moves to the new track before the old one stops: no gap of an ended track.
     await this.sendVideo(track);
+    old?.stop();
   }
 
   /** Fills the device lists, and falls back when the device in use went away. */
