@@ -2,7 +2,7 @@
 //   1. type check (page code; tests and scripts)
 //   2. build dist/ for the emulators
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
-//      (unit, rules, Chromium and Firefox scenarios, faults; extra arguments go to vitest; see
+//      (unit, rules, Chromium scenarios and in-call features, Firefox, faults; extra arguments go to vitest; see
 //      NOT_YET_DEFAULT for the suites a plain run leaves out, and says so).
 // As root (CI, these machines) the run happens in a private network namespace (loopback
 // plus a veth pair with a default route, see scripts/emulators.mjs): WebRTC, the emulators
@@ -20,10 +20,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * so. `npm run test:more` (or `--project incall` etc.) runs them.
  */
 const NOT_YET_DEFAULT = {
-  incall: 'in-call features and the axe audit (issue 10)',
   relay: 'NAT and TURN relay scenarios (issue 14)',
 };
-const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'firefox', 'faults'];
+const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'incall', 'firefox', 'faults'];
 const given = process.argv.slice(2);
 const vitestArgs = given.some((a) => a === '--project' || a.startsWith('--project=') || a.startsWith('test/'))
   ? given
