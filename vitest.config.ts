@@ -42,9 +42,10 @@ export default defineConfig({
         },
       },
       {
-        // In-call features and the accessibility audit: many pages per scenario. Same group
-        // as the other browser files (two files at a time in all): a group of its own left
-        // one core idle for its last file's length.
+        // In-call features and the accessibility audit: many pages per scenario, after the
+        // Chromium scenarios rather than beside them (2 cores). Tried in one group with
+        // Firefox: both took twice as long (incall 566 s, Firefox 677 s) and a scenario of
+        // each ran past 240 s.
         test: {
           name: 'incall',
           include: ['test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
@@ -52,11 +53,12 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
       {
-        // Firefox ESR: one file, beside one Chromium file at a time (in a group of its own,
-        // one core sat idle for its 300 s).
+        // Firefox ESR processes are heavy: their scenarios run after everything else that
+        // uses browsers, so neither skews the other's timings.
         test: {
           name: 'firefox',
           include: ['test/e2e/firefox.test.ts'],
@@ -64,6 +66,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
         },
       },
       {
