@@ -4,7 +4,7 @@
 // the call makes (each with its data channel); this decides, InCallView shows.
 
 import { NO_STATE, PeerChannel, type PeerState } from './call/channel.ts';
-import { QUALITY_WORDS, assessQuality, preferSound, readStats, type QualitySample } from './call/quality.ts';
+import { QUALITY_WORDS, assessQuality, preferSound, readStats, type Quality, type QualitySample } from './call/quality.ts';
 import { connectionFingerprints, safetyCode } from './call/safety-code.ts';
 import { canChooseSpeaker, loadChoice, openDevice, optionsFor, pickDevice, saveChoice, type DeviceRole } from './media/devices.ts';
 import { canShareScreen, captureScreen } from './media/screen.ts';
@@ -39,6 +39,8 @@ export class InCall {
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastSample: QualitySample | null = null;
   private quietIntervals = 0;
+  /** What the quality chip says now. */
+  private shownQuality: Quality | null = null;
   private choice = loadChoice();
 
   constructor(private readonly deps: InCallDeps) {
@@ -223,6 +225,13 @@ export class InCall {
     const was = this.remote ?? NO_STATE;
     this.remote = s;
     this.deps.view.setRemoteState(s, this.room);
+    // A picture that stopped because they turned their camera off is not "paused to save
+    // bandwidth": take those words back now rather than at the next reading.
+    if (s.cameraOff && this.shownQuality?.words === QUALITY_WORDS.paused) {
+      this.quietIntervals = 0;
+      this.shownQuality = { ...this.shownQuality, level: 'fair', words: '' };
+      this.deps.view.setQuality(this.shownQuality);
+    }
     const { announce } = text;
     if (s.muted !== was.muted) this.deps.view.announce(announce.muted(s.muted));
     else if (s.sharing !== was.sharing) this.deps.view.announce(announce.sharing(s.sharing));
@@ -327,6 +336,7 @@ export class InCall {
       // only when two intervals in a row brought no new frame.
       this.quietIntervals = quality.words === QUALITY_WORDS.paused ? this.quietIntervals + 1 : 0;
       if (this.quietIntervals === 1) quality = { ...quality, level: 'fair', words: '' };
+      this.shownQuality = quality;
       this.deps.view.setQuality(quality);
       this.lastSample = sample;
       if (this.codeFor !== pc) {
