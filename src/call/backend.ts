@@ -57,6 +57,8 @@ export interface RoomBackend {
    * offer that join() then resolves with is ours to answer; the seat isn't ours before.
    */
   join(roomId: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult>;
+  /** The person is about to join this room (the name typed): get ready for it (optional). */
+  prepare?(roomId: string): void;
   /** Calls back with every change of the room; null when it no longer exists. */
   watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe;
   /** Calls back with every outbox addressed to this user. */

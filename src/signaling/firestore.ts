@@ -124,6 +124,11 @@ class FirestoreBackend implements RoomBackend {
     return s;
   }
 
+  /** Derives the room's id and key while the person is still on the prompt (see PREPARE_AFTER_TYPING_MS). */
+  prepare(name: string): void {
+    this.roomSecrets(name).catch(() => {});
+  }
+
   /** Starts a listener once the room's secrets are known (at once after a join). */
   private whenReady(name: string, start: (s: RoomSecrets) => Unsubscribe, onError: (e: unknown) => void): Unsubscribe {
     const known = this.ready.get(name);
