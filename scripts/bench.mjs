@@ -13,6 +13,7 @@
 //   3. prints the table and writes bench/results.json.
 //
 // Options: --calls N (30) --rejoins N (10) --floor N (30) --talk SECONDS (60) --load-runs N (5)
+//          --early N (10): early-arrival calls per gap (Ben joins 0/100/300 ms after Ana waits)
 //          --cuts N (10) --cut-seconds S (10): network cuts, and time from restored to frames again
 //          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
 //          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string' },
     rejoins: { type: 'string' },
     cuts: { type: 'string' },
+    early: { type: 'string' },
     'cut-seconds': { type: 'string' },
     floor: { type: 'string' },
     talk: { type: 'string' },
@@ -77,6 +79,8 @@ const options = {
   warmup: 1,
   calls: int(args.calls, quick ? 4 : 30),
   rejoins: int(args.rejoins, quick ? 2 : 10),
+  // Early-arrival calls per gap (Ben joins 0, 100, 300 ms after Ana's waiting screen).
+  early: int(args.early, quick ? 1 : 10),
   floor: int(args.floor, quick ? 4 : 30),
   talkMs: int(args.talk, quick ? 10 : 60) * 1000,
   loadRuns: int(args['load-runs'], quick ? 1 : 5),

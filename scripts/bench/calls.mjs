@@ -81,8 +81,10 @@ function requests(net, t0) {
  * One call on a fresh room: Ana joins and waits until her pre-offer is in the room,
  * Ben (idle at the prompt) presses Join; the clock runs from his click to the first
  * remote frame on each side.
+ * `benAfterWaitingMs` (the early-arrival rows): Ben presses Join this many ms after Ana's
+ * waiting screen shows, whether her pre-offer is out or not.
  */
-export async function setupCall(browser, { room, keepOpen = false }) {
+export async function setupCall(browser, { room, keepOpen = false, benAfterWaitingMs = null }) {
   const [ana, ben] = await Promise.all([newPerson(browser), newPerson(browser)]);
   const wire = { ana: countWritesOnTheWire(ana.page), ben: countWritesOnTheWire(ben.page) };
   const result = { room, ok: false };
@@ -103,7 +105,8 @@ export async function setupCall(browser, { room, keepOpen = false }) {
         await roomInput(ana.page).fill(room);
         await ana.page.getByRole('button', { name: 'Join' }).click();
         await waitForState(ana.page, /call:waiting/);
-        result.preOffer = (await waitForPreOffer(room, PRE_OFFER_TIMEOUT_MS)) !== null;
+        result.anaWaitingAt = Date.now();
+        if (benAfterWaitingMs === null) result.preOffer = (await waitForPreOffer(room, PRE_OFFER_TIMEOUT_MS)) !== null;
       })(),
       openIdle(ben).then(async (r) => {
         await roomInput(ben.page).fill(room);
@@ -113,9 +116,13 @@ export async function setupCall(browser, { room, keepOpen = false }) {
     lap('open, Ana joins, pre-offer');
     result.benSignedInBeforeJoin = benIdle.signedIn;
     // Without a pre-offer in the room Ben still joins: that measures the fallback (direct negotiation).
-    if (!result.preOffer) result.note = `Ana's pre-offer was not in the room after ${PRE_OFFER_TIMEOUT_MS} ms (${await seen(ana.page)})`;
-    const before = { ana: (await readBench(ana.page)).metrics, ben: (await readBench(ben.page)).metrics };
+    if (benAfterWaitingMs === null && !result.preOffer) result.note = `Ana's pre-offer was not in the room after ${PRE_OFFER_TIMEOUT_MS} ms (${await seen(ana.page)})`;
+    const before = benAfterWaitingMs === null ? { ana: (await readBench(ana.page)).metrics, ben: (await readBench(ben.page)).metrics } : null;
 
+    if (benAfterWaitingMs !== null) {
+      await sleep(Math.max(0, result.anaWaitingAt + benAfterWaitingMs - Date.now()));
+      result.gapMs = Date.now() - result.anaWaitingAt;
+    }
     await ben.page.getByRole('button', { name: 'Join' }).click();
     const [fa, fb] = await Promise.all([
       nextRemoteFrame(ana.page, { after: 0, timeoutMs: FRAME_TIMEOUT_MS }),
@@ -133,7 +140,7 @@ export async function setupCall(browser, { room, keepOpen = false }) {
       // Everything both pages counted so far (create + pre-offer + join + connect) ...
       client: { writes: a.metrics.writes + b.metrics.writes, reads: a.metrics.reads + b.metrics.reads },
       // ... and only what Ben's Join caused.
-      afterJoin: {
+      afterJoin: before && {
         writes: a.metrics.writes + b.metrics.writes - before.ana.writes - before.ben.writes,
         reads: a.metrics.reads + b.metrics.reads - before.ana.reads - before.ben.reads,
       },

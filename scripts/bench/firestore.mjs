@@ -1,7 +1,24 @@
 // Two views of Firestore traffic that do not rely on the app's own counters:
 // - what the emulator holds (its REST API as an administrator: `Bearer owner`);
 // - what each page sent (write operations in the Firestore requests, read off the wire).
+import { buildSync } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
 export const PROJECT = 'demo-duet';
+
+/** name → document id. The app stores a room under an id derived from its name, never the name. */
+const ids = new Map();
+let roomDocId = null;
+/** The room's document id, by the app's own derivation (test/e2e/room-id.ts, bundled once). */
+async function docId(name) {
+  if (!roomDocId) {
+    const entry = fileURLToPath(new URL('../../test/e2e/room-id.ts', import.meta.url));
+    const [out] = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'error' }).outputFiles;
+    roomDocId = (await import(`data:text/javascript;base64,${Buffer.from(out.text).toString('base64')}`)).roomDocId;
+  }
+  if (!ids.has(name)) ids.set(name, roomDocId(name, PROJECT));
+  return ids.get(name);
+}
 
 function restUrl(path) {
   const host = process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080';
@@ -36,15 +53,15 @@ const asDoc = (d) => ({
   data: Object.fromEntries(Object.entries(d.fields ?? {}).map(([k, v]) => [k, plain(v)])),
 });
 
-/** rooms/{id} as the emulator holds it, or null. */
-export async function roomDoc(roomId) {
-  const d = await rest(`/rooms/${encodeURIComponent(roomId)}`);
+/** The room people reach by typing `name`, as the emulator holds it, or null. */
+export async function roomDoc(name) {
+  const d = await rest(`/rooms/${await docId(name)}`);
   return d ? asDoc(d) : null;
 }
 
-/** rooms/{id}/peers/* as the emulator holds them. */
-export async function outboxDocs(roomId) {
-  const d = await rest(`/rooms/${encodeURIComponent(roomId)}/peers?pageSize=100`);
+/** That room's outboxes (peers/*) as the emulator holds them. */
+export async function outboxDocs(name) {
+  const d = await rest(`/rooms/${await docId(name)}/peers?pageSize=100`);
   return (d?.documents ?? []).map(asDoc);
 }
 

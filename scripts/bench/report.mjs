@@ -9,6 +9,10 @@ export const TARGETS = {
   setupWrites: 6,
   talkWritesPerMinute: 2,
   prePromptJsGzip: 30_000,
+  // Issue 13: over the floor of the same run, both people seeing each other.
+  overFloorP50Ms: 60,
+  overFloorP95Ms: 150,
+  earlyOverFloorP50Ms: 120,
 };
 
 const ok = (r) => r.ok;
@@ -133,6 +137,26 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     p95: sub(setup.both.p95, floor.both.p95),
   };
 
+  // Early arrival: one row per gap between Ana's waiting screen and Ben's click.
+  const early = [...new Set((raw.early ?? []).map((c) => c.gap))].sort((a, b) => a - b).map((gap) => {
+    const cs = raw.early.filter((c) => c.gap === gap);
+    const g = cs.filter(ok);
+    const both = rounded(summary(g.map((c) => Math.max(c.ana.firstFrame, c.ben.firstFrame))));
+    return {
+      gap,
+      calls: cs.length,
+      failures: cs.length - g.length,
+      failureReasons: cs.filter((c) => !ok(c)).map((c) => c.failure),
+      clickedAfterWaiting: rounded(summary(cs.map((c) => c.gapMs))),
+      ana: rounded(summary(g.map((c) => c.ana.firstFrame))),
+      ben: rounded(summary(g.map((c) => c.ben.firstFrame))),
+      both,
+      // Ben answered Ana's pre-offer (it was out when his join read the room) in this many calls.
+      usedPreOffer: g.filter((c) => c.ben.remoteOffer !== null && c.ben.localAnswer !== null).length,
+      overFloor: { p50: sub(both.p50, floor.both.p50), p95: sub(both.p95, floor.both.p95) },
+    };
+  });
+
   const cost = summarizeCost(raw.complete, heartbeatMs, presenceTimeoutMs);
 
   const throttled = raw.load.filter((r) => r.throttled && r.ok);
@@ -170,7 +194,15 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
       : target('writes/min talking (from HEARTBEAT_MS; talk shortened)', `≤ ${TARGETS.talkWritesPerMinute}`, cost?.presenceFromConstants.writesPerMinute ?? null, (v) => v <= TARGETS.talkWritesPerMinute),
     target('pre-prompt JS, gzip (bytes)', `≤ ${TARGETS.prePromptJsGzip}`, sizes.prePrompt.js.gzip, (v) => v <= TARGETS.prePromptJsGzip),
   ];
-  return { setup, rejoin, recovery, floor, cost, load, targets };
+  const earlyWorst = early.length ? Math.max(...early.map((e) => e.overFloor.p50 ?? Infinity)) : null;
+  const earlyFailures = early.reduce((n, e) => n + e.failures, 0);
+  targets.push(
+    target('both see each other, p50 over the floor (ms)', `≤ ${TARGETS.overFloorP50Ms}`, setup.overFloor.p50, (v) => v <= TARGETS.overFloorP50Ms),
+    target('both see each other, p95 over the floor (ms)', `≤ ${TARGETS.overFloorP95Ms}`, setup.overFloor.p95, (v) => v <= TARGETS.overFloorP95Ms),
+    target('early arrival, worst gap p50 over floor (ms)', `≤ ${TARGETS.earlyOverFloorP50Ms}`, earlyWorst, (v) => v <= TARGETS.earlyOverFloorP50Ms),
+    target(`failed early-arrival calls (of ${early.reduce((n, e) => n + e.calls, 0)})`, '0', early.length ? earlyFailures : null, (v) => v === 0),
+  );
+  return { setup, early, rejoin, recovery, floor, cost, load, targets };
 }
 
 function target(name, goal, measured, pass) {
@@ -242,20 +274,33 @@ export function table(summary, meta) {
   const { setup, rejoin, floor, cost, load, targets } = summary;
   const recovery = summary.recovery ?? { samples: 0, failureReasons: [] };
   const out = [];
-  const row = (label, s, n = '', fail = '') =>
-    out.push(`  ${pad(label, 44)}${lpad(n, 4)}${lpad(fail, 6)}${lpad(ms(s.p50), 7)}${lpad(ms(s.p95), 7)}${lpad(ms(s.max), 7)}`);
+  // `fl`: the floor row to compare with; its ratio is printed beside p50 and p95.
+  const ratio = (x, f) => (typeof x === 'number' && typeof f === 'number' && f > 0 ? `×${(x / f).toFixed(2)}` : '');
+  const row = (label, s, n = '', fail = '', fl = null) =>
+    out.push(
+      `  ${pad(label, 44)}${lpad(n, 4)}${lpad(fail, 6)}${lpad(ms(s.p50), 7)}${lpad(ms(s.p95), 7)}${lpad(ms(s.max), 7)}` +
+        (fl ? `${lpad(ratio(s.p50, fl.p50), 9)}${lpad(ratio(s.p95, fl.p95), 9)}` : ''),
+    );
   out.push('');
   out.push(`Duet bench — ${meta.date}, ${meta.machine.cpus} × ${meta.machine.cpuModel}, load average ${meta.machine.loadDuringRun.p50} (max ${meta.machine.loadDuringRun.max}) during the run`);
   out.push(`Chromium ${meta.chromium}, firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`);
   out.push('');
-  out.push(`  ${pad('Call setup: Join click → first remote frame (ms)', 44)}${lpad('n', 4)}${lpad('fail', 6)}${lpad('p50', 7)}${lpad('p95', 7)}${lpad('max', 7)}`);
-  row('Duet: Ana (waiting, pre-offer published)', setup.ana, setup.calls, setup.failures);
-  row('Duet: Ben (pressed Join)', setup.ben);
-  row('Duet: both see each other', setup.both);
+  out.push(`  ${pad('Call setup: Join click → first remote frame (ms)', 44)}${lpad('n', 4)}${lpad('fail', 6)}${lpad('p50', 7)}${lpad('p95', 7)}${lpad('max', 7)}${lpad('p50/fl', 9)}${lpad('p95/fl', 9)}`);
+  row('Duet: Ana (waiting, pre-offer published)', setup.ana, setup.calls, setup.failures, floor.offerer);
+  row('Duet: Ben (pressed Join)', setup.ben, '', '', floor.answerer);
+  row('Duet: both see each other', setup.both, '', '', floor.both);
   row('Floor (instant signaling): offerer', floor.offerer, floor.calls, floor.failures);
   row('Floor: answerer', floor.answerer);
   row('Floor: both', floor.both);
   out.push(`  ${pad('Signaling over the floor (both see each other)', 44)}${lpad('', 10)}${lpad(ms(setup.overFloor.p50), 7)}${lpad(ms(setup.overFloor.p95), 7)}`);
+  const early = summary.early ?? [];
+  if (early.length) {
+    out.push(`  ${pad('Early arrival: Ben joins N ms after Ana waits', 44)}`);
+    for (const e of early) {
+      row(`Both see each other, Ben at +${e.gap} ms`, e.both, e.calls, e.failures, floor.both);
+      out.push(`      over the floor p50 ${ms(e.overFloor.p50)} / p95 ${ms(e.overFloor.p95)} ms; Ben clicked ${ms(e.clickedAfterWaiting.p50)} ms after her waiting screen (p50); her pre-offer answered in ${e.usedPreOffer} of ${e.calls - e.failures}`);
+    }
+  }
   out.push(`  ${pad('Rejoin: reload → first remote frame (ms)', 44)}`);
   row('Reloaded page', rejoin.reloadedSide, rejoin.samples, rejoin.failures);
   row('The other page', rejoin.otherSide);
@@ -289,9 +334,10 @@ export function table(summary, meta) {
   if (setup.failureReasons.length) out.push(...setup.failureReasons.map((r) => `  ! failed call: ${r}`));
   if (rejoin.failureReasons.length) out.push(...rejoin.failureReasons.map((r) => `  ! failed rejoin: ${r}`));
   if (recovery.failureReasons.length) out.push(...recovery.failureReasons.map((r) => `  ! failed recovery: ${r}`));
+  for (const e of early) out.push(...e.failureReasons.map((r) => `  ! failed early-arrival call (+${e.gap} ms): ${r}`));
 
   out.push('');
-  out.push('  Firestore per call (both people, counted from each page's own requests and responses; wire = write operations in the requests the browser sent)');
+  out.push('  Firestore per call (both people, counted from each page’s own requests and responses; wire = write operations in the requests the browser sent)');
   const f = setup.firestore;
   out.push(`    setup (create, pre-offer, join, connect), ${setup.calls - setup.failures} calls: writes p50 ${f.writes.p50} max ${f.writes.max} (wire p50 ${f.wireWrites.p50}, equal in ${f.clientMatchesWire}), reads p50 ${f.reads.p50} max ${f.reads.max}`);
   out.push(`    writes by candidates gathered (both sides): ${f.byCandidates.map((g) => `${g.candidates} → ${g.writesMin === g.writesMax ? g.writesMin : `${g.writesMin}-${g.writesMax}`} (${g.calls} calls)`).join(', ')}`);
@@ -342,7 +388,7 @@ export function table(summary, meta) {
   out.push(`  Unthrottled, median of ${load.unthrottled.runs}: prompt ${ms(load.unthrottled.prompt)} ms, signed in ${ms(load.unthrottled.readyToJoin)} ms`);
 
   out.push('');
-  out.push('  Targets (issue 6)');
+  out.push('  Targets (issues 6 and 13)');
   for (const tg of targets) out.push(`    ${tg.met ? 'met   ' : 'MISSED'} ${pad(tg.name, 40)} target ${pad(tg.target, 8)} measured ${tg.measured ?? '—'}`);
   out.push('');
   return out.join('\n');

@@ -42,6 +42,8 @@ import { floorCall } from './floor.mjs';
 import { promptLoad } from './load.mjs';
 
 const options = JSON.parse(process.env.DUET_BENCH_OPTIONS ?? '{}');
+/** When Ben presses Join after Ana's waiting screen shows, in the early-arrival rows. */
+const EARLY_GAPS_MS = [0, 100, 300];
 const rawPath = process.env.DUET_BENCH_RAW;
 if (!rawPath) throw new Error('DUET_BENCH_RAW is not set: run `npm run bench`, not this file');
 
@@ -53,7 +55,7 @@ const load = [];
 const sampleLoad = setInterval(() => load.push(loadavg()[0]), 5_000);
 const fmt = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 
-const raw = { recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
+const raw = { early: [], recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
 const browser = await launch();
 raw.chromium = await browser.version();
 log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
@@ -87,6 +89,18 @@ try {
       await Promise.all([call.ana.context.close(), call.ben.context.close()]);
     }
     log(`call ${i + 1}/${options.calls}: ${line}`);
+  }
+
+  // Early arrival (issue 13): Ben presses Join 0, 100 or 300 ms after Ana's waiting screen
+  // shows, before or while her pre-offer is published. Gaps interleaved, so load drifts
+  // touch them alike.
+  for (let i = 0; i < options.early; i++) {
+    for (const gap of EARLY_GAPS_MS) {
+      const { result } = await setupCall(browser, { room: `bench-${runId}-early-${gap}-${i}`, benAfterWaitingMs: gap });
+      result.gap = gap;
+      raw.early.push(result);
+      log(`early ${gap} ms ${i + 1}/${options.early}: ${result.ok ? `Ana ${fmt(result.ana.firstFrame)} ms, Ben ${fmt(result.ben.firstFrame)} ms (clicked ${fmt(result.gapMs)} ms after her waiting screen)` : `FAILED: ${result.failure}`}`);
+    }
   }
 
   // Do setup writes grow with ICE candidates? Give every page more addresses to gather on:

@@ -50,8 +50,15 @@ export type Unsubscribe = () => void;
  */
 export interface RoomBackend {
   readonly uid: string;
-  /** Takes (or retakes) a seat in one transaction, creating the room if needed. */
-  join(roomId: string, session: string): Promise<JoinResult>;
+  /**
+   * Takes (or retakes) a seat in one transaction, creating the room if needed.
+   * `onPreOffer`: called as soon as the transaction has read the waiting person's pre-offer,
+   * while the seat is still being committed, so the answer can be made meanwhile. Only an
+   * offer that join() then resolves with is ours to answer; the seat isn't ours before.
+   */
+  join(roomId: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult>;
+  /** The person is about to join this room (the name typed): get ready for it (optional). */
+  prepare?(roomId: string): void;
   /** Calls back with every change of the room; null when it no longer exists. */
   watchRoom(roomId: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe;
   /** Calls back with every outbox addressed to this user. */

@@ -88,13 +88,20 @@ export class Call {
   async start(): Promise<'joined' | 'full'> {
     const { roomId } = this.options;
     this.startedAt = performance.now();
-    const result = await this.backend.join(roomId, this.session);
+    let joining = true;
+    const result = await this.backend.join(roomId, this.session, (offer, from) => {
+      // The answer is made while our seat commits (it goes out only once the seat is ours).
+      if (joining && !this.ended) this.pairing.prepareAnswer(offer, from);
+    });
+    joining = false;
     if (result.kind === 'full') {
+      this.pairing.dropHeld();
       this.setPhase({ kind: 'full' });
       return 'full';
     }
     this.room = result.room;
     if (result.offer) this.pairing.answerPreOffer(result.offer);
+    else this.pairing.dropHeld();
     this.unsubs.push(this.backend.watchRoom(roomId, (room) => this.onRoom(room), (e) => this.options.fail(e, 'watching the room')));
     this.subscribeInbox();
     this.presence.start();

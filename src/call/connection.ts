@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   peerPc: string | null;
   /** Their offer to answer (their pre-offer, or a fresh offer in their outbox). */
   offer?: RTCSessionDescriptionInit;
+  /** Answer now, but write nothing until release(): our seat is still being committed. */
+  held?: boolean;
   polite: (peerUid: string) => boolean;
   stream: MediaStream;
   rtcConfig: RTCConfiguration;
@@ -44,13 +46,16 @@ export class Connection {
   preOfferPublished = false;
   /** Its first connection was reported (onConnectedAfter). */
   reported = false;
+  /** Made while our join commits; its outbox waits for release(). */
+  held: boolean;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
     this.peerSession = o.peer?.session ?? null;
     this.peerPc = o.peerPc;
     this.outbox = new OutboxSender(o.session, o.id, o.write);
-    if (o.peer) this.outbox.address({ uid: o.peer.uid, session: o.peer.session, pc: o.peerPc });
+    this.held = o.held ?? false;
+    if (o.peer && !this.held) this.outbox.address({ uid: o.peer.uid, session: o.peer.session, pc: o.peerPc });
     this.recovery = new Recovery({
       canRestart: () => o.online() && this.peerUid !== null && this.link.isStable(),
       polite: () => this.peerUid !== null && o.polite(this.peerUid),
@@ -96,10 +101,18 @@ export class Connection {
     this.recovery.watchPath();
   }
 
+  /** Our seat is committed: what the held connection made goes out now. */
+  release(): void {
+    if (!this.held || this.peerUid === null || this.peerSession === null) return;
+    this.held = false;
+    this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
+  }
+
   /** The pre-offer went out with these many candidates in its SDP. */
   published(): void {
     this.preOfferPublished = true;
     this.outbox.publishedCandidates = this.outbox.candidates.length;
+    this.outbox.publishedDescN = this.outbox.descN;
   }
 
   /** Their description `descN` was applied as this connection's offer: don't apply it twice. */

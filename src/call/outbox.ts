@@ -40,6 +40,8 @@ export class OutboxSender {
   candidates: RTCIceCandidateInit[] = [];
   /** How many of our candidates went out inside a published pre-offer's SDP. */
   publishedCandidates = 0;
+  /** The description that went out as the published pre-offer (0: none). */
+  publishedDescN = 0;
   private writes = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private to: Address | null = null;
@@ -54,8 +56,9 @@ export class OutboxSender {
   address(to: Address): void {
     this.to = to;
     // Candidates gathered after the pre-offer was published still need to reach them;
-    // the rest are in the SDP they already have.
-    if (this.candidates.length > this.publishedCandidates) this.schedule();
+    // the rest are in the SDP they already have. An answer made before we could address
+    // it (while our seat was being committed) goes now.
+    if (this.candidates.length > this.publishedCandidates || this.descN > this.publishedDescN) this.schedule();
   }
 
   /** A description or candidate our peer connection produced. */

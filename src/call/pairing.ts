@@ -117,8 +117,28 @@ export class Pairing {
     host.changed();
   }
 
+  /**
+   * The join has read the waiting person's pre-offer and is committing our seat: make the
+   * answer meanwhile, and send it once answerPreOffer() confirms the same offer.
+   */
+  prepareAnswer(offer: PreOffer, peer: Seat): void {
+    const c = this.conn;
+    if (c && !c.held) return; // never in place of a real connection
+    if (c && c.peerPc === offer.pc && c.peerSession === offer.session) return; // a retried transaction read the same
+    this.drop();
+    this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp }, held: true }).answered(1);
+  }
+
+  /** A prepared answer the join did not confirm (full, or it consumed no pre-offer) is dropped. */
+  dropHeld(): void {
+    if (this.conn?.held) this.drop();
+  }
+
   /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
   answerPreOffer(offer: PreOffer): void {
+    const held = this.conn?.held ? this.conn : null;
+    if (held && held.peerPc === offer.pc && held.peerSession === offer.session) return held.release();
+    this.dropHeld();
     const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
     if (!peer || peer.session !== offer.session) return;
     // The pre-offer is their first description: their outbox repeats it, and answering it
@@ -161,7 +181,7 @@ export class Pairing {
       .catch((e) => host.fail(e, 'publishing the offer'));
   }
 
-  private connect(args: { peer: Seat | null; peerPc: string | null; offer?: RTCSessionDescriptionInit }): Connection {
+  private connect(args: { peer: Seat | null; peerPc: string | null; offer?: RTCSessionDescriptionInit; held?: boolean }): Connection {
     const { host } = this;
     const c: Connection = new Connection({
       id: newId(),

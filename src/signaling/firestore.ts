@@ -33,7 +33,7 @@ import {
   type DocumentReference,
   type Firestore,
 } from 'firebase/firestore';
-import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../call/backend.ts';
+import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
 import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
 import { expires, joinRoom, leaveRoom, parseRoom, type StoredOffer } from './join.ts';
@@ -124,6 +124,11 @@ class FirestoreBackend implements RoomBackend {
     return s;
   }
 
+  /** Derives the room's id and key while the person is still on the prompt (see PREPARE_AFTER_TYPING_MS). */
+  prepare(name: string): void {
+    this.roomSecrets(name).catch(() => {});
+  }
+
   /** Starts a listener once the room's secrets are known (at once after a join). */
   private whenReady(name: string, start: (s: RoomSecrets) => Unsubscribe, onError: (e: unknown) => void): Unsubscribe {
     const known = this.ready.get(name);
@@ -150,10 +155,14 @@ class FirestoreBackend implements RoomBackend {
     }
   }
 
-  async join(name: string, session: string): Promise<JoinResult> {
+  async join(name: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult> {
     const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
-    const joined = await joinRoom(this.db, s.id, this.uid, session, { now: () => this.now() });
+    const joined = await joinRoom(this.db, s.id, this.uid, session, {
+      now: () => this.now(),
+      // Opened while the commit is on its way (a millisecond of WebCrypto).
+      ...(onPreOffer ? { onPreOffer: (o: StoredOffer, from: Seat) => void this.openOffer(s, o).then((p) => p && onPreOffer(p, from)) } : {}),
+    });
     if (joined.kind === 'full') return joined;
     // Known from the join itself: a tab closed before the room listener's first answer from
     // the server (a few hundred ms, seconds on a slow network) still takes an empty room along.

@@ -42,6 +42,8 @@ export interface JoinOptions {
   now?: () => number;
   /** Counts transaction runs and race losses retried from a fresh read (the race test reports them). */
   stats?: { attempts: number; deniedRetries: number };
+  /** The read found a pre-offer to consume (called before the commit; again on a retry). */
+  onPreOffer?: (offer: StoredOffer, from: Seat) => void;
 }
 
 export function expires(): Timestamp {
@@ -115,6 +117,7 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
       const offer = o && fresh.some((s) => s.uid === o.uid && s.session === o.session) ? o : null;
       if (o) update.push('offer', null);
       (tx.update as (...a: unknown[]) => void)(ref, ...update);
+      if (offer) options.onPreOffer?.(offer, fresh.find((s) => s.uid === offer.uid)!);
       return { kind: 'seated', room: { seats: fresh, offer: null }, offer };
     },
     { maxAttempts: 25 },

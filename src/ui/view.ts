@@ -7,6 +7,8 @@ import { text } from './text.ts';
 
 export interface ViewEvents {
   join(name: string): void;
+  /** The room name field changed (not submitted). */
+  typing(value: string): void;
   cancel(): void;
   retry(): void;
   leave(): void;
@@ -82,10 +84,12 @@ export class View {
       e.preventDefault();
       events.join(this.input.value);
     });
+    this.input.addEventListener('input', () => events.typing(this.input.value));
     $(root, '.cancel').addEventListener('click', () => events.cancel());
     // A strong name for people who want one (docs/PRIVACY.md): filled in, not joined yet.
     $(root, '.generate-name').addEventListener('click', () => {
       this.input.value = generatePrivateName();
+      events.typing(this.input.value);
       $(root, '#room-hint').textContent = text.privateName;
       this.input.focus();
     });

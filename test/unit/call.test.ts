@@ -126,6 +126,26 @@ describe('two people meet', { timeout: 15_000 }, () => {
     expect(openLink(b)).toHaveLength(1);
   });
 
+  it('the joiner makes its answer while its seat commits, and writes it only once the seat is its own', async () => {
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    await wait(2_000); // Ana's pre-offer is out
+    let seated = false;
+    const started = b.call.start().then((r) => ((seated = true), r));
+    await until(() => b.links.length === 1, 1_000, 1);
+    // The answering connection exists before the join has committed, and nothing went out.
+    expect(seated).toBe(false);
+    const bensOutbox = () => server.writes.filter((w) => w.uid === 'uid-b' && w.kind === 'outbox');
+    await until(() => b.links[0]!.received.length > 0 || seated, 1_000, 1);
+    expect(bensOutbox()).toHaveLength(0);
+    expect(await run(started, "Ben's join")).toBe('joined');
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    // That same connection carries the call, and its answer was written once.
+    expect(openLink(b)).toEqual([b.links[0]]);
+    expect(bensOutbox()).toHaveLength(1);
+  });
+
   it('a third person is told the room is full and never touches the call', async () => {
     const [a, b] = await callOf();
     const c = page('Cy', 'uid-c');

@@ -14,7 +14,7 @@
 // "urgent" path does), no server timestamps estimate (one clock for all), no
 // permission-denied listener deaths (listeners simply keep listening).
 
-import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../../../src/call/backend.ts';
+import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../../../src/call/backend.ts';
 import { PRESENCE_TIMEOUT_MS } from '../../../src/call/backend.ts';
 
 /** One-way delay between a client and the server. */
@@ -117,8 +117,22 @@ export class MemoryBackend implements RoomBackend {
     this.server.writes.push({ uid: this.uid, kind });
   }
 
-  join(roomId: string, session: string): Promise<JoinResult> {
-    return this.roundTrip(() => {
+  /**
+   * As the Firestore transaction: a read (one round trip), after which `onPreOffer` hears of
+   * the pre-offer it consumes, then the commit (another). The server decides atomically.
+   */
+  async join(roomId: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult> {
+    const result = await this.roundTrip(() => this.joinOnServer(roomId, session));
+    if (result.kind === 'joined' && result.offer) {
+      const offer = result.offer;
+      onPreOffer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
+    }
+    await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
+    return result;
+  }
+
+  private joinOnServer(roomId: string, session: string): JoinResult {
+    {
       const { server, uid } = this;
       const now = this.now();
       let room = server.rooms.get(roomId);
@@ -146,7 +160,7 @@ export class MemoryBackend implements RoomBackend {
       this.write('join');
       server.notifyRoom(roomId, uid);
       return { kind: 'joined', offer, room: { seats: fresh, offer: null, live: true } };
-    });
+    }
   }
 
   /** Going offline or back online: room listeners get a snapshot saying so (as Firestore's metadata changes do). */

@@ -1,0 +1,80 @@
+// The bench's summary and printed table (scripts/bench/report.mjs) on made-up samples: the
+// figures come from the browsers only in `npm run bench`; this checks the arithmetic and that
+// the table renders (a syntax slip in it once went unnoticed until a bench run).
+import { describe, expect, it } from 'vitest';
+import * as reportModule from '../../scripts/bench/report.mjs';
+
+// The report is plain JavaScript whose shapes grow as it does: read loosely here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const { summarize, table } = reportModule as { summarize: (...a: unknown[]) => any; table: (...a: unknown[]) => string };
+
+const call = (ana: number, ben: number, extra: Record<string, unknown> = {}) => ({
+  ok: true,
+  ana: { firstFrame: ana, localCandidates: 2, pcs: 1, remoteOffer: null, localAnswer: 5 },
+  ben: { firstFrame: ben, localCandidates: 2, pcs: 1, remoteOffer: 10, localAnswer: 20, requests: {} },
+  firestore: {
+    client: { writes: 5, reads: 3 },
+    afterJoin: { writes: 2, reads: 1 },
+    wire: { writes: 5 },
+    emulator: { outboxes: [{ writtenOnce: true, description: 'answer' }] },
+  },
+  ...extra,
+});
+const failed = (why: string, extra: Record<string, unknown> = {}) => ({ ok: false, failure: why, ...extra });
+const bytes = { raw: 1, gzip: 1, brotli: 1 };
+const sizes = { prePrompt: { js: bytes, css: bytes, html: bytes, all: bytes }, total: { js: bytes, all: bytes } };
+const meta = {
+  date: 'today',
+  machine: { cpus: 2, cpuModel: 'test', loadDuringRun: { p50: 1, max: 2 } },
+  chromium: '1',
+  versions: { firebase: '1', firebaseTools: '1' },
+  source: { ref: 'test', commit: 'abc', dirty: false, fingerprint: 'x' },
+};
+
+function report(early: unknown[]) {
+  const raw = {
+    calls: [call(300, 320), call(320, 340), call(310, 330)],
+    // Floor: offerer 280, answerer 290, both p50 290.
+    floor: [0, 1, 2].map(() => ({ ok: true, offerer: 280, answerer: 290 })),
+    early,
+    rejoins: [],
+    recoveries: [],
+    moreCandidates: { interfaces: 0, calls: [] },
+    complete: null,
+    load: [],
+    options: {},
+  };
+  const s = summarize(raw, { sizes, budgets: { prePromptJsGzip: 30_000, totalJsGzip: 200_000 }, heartbeatMs: 60_000, presenceTimeoutMs: 120_000 });
+  return { s, text: table(s, meta) };
+}
+
+describe('bench report', () => {
+  it('compares setup with the floor of the same run: difference, ratio, and the issue 13 targets', () => {
+    const { s, text } = report([]);
+    expect(s.setup.both.p50).toBe(330);
+    expect(s.setup.overFloor.p50).toBe(40);
+    expect(text).toMatch(/Duet: both see each other\s+330\s+340\s+340\s+×1\.14\s+×1\.17/);
+    const byName = Object.fromEntries(s.targets.map((t: { name: string; met: boolean }) => [t.name, t.met]));
+    expect(byName['both see each other, p50 over the floor (ms)']).toBe(true);
+    // No early-arrival calls measured: that target is not met by default.
+    expect(byName['early arrival, worst gap p50 over floor (ms)']).toBe(false);
+  });
+
+  it('gives each early-arrival gap its own row, its failures, and judges the worst gap', () => {
+    const early = [
+      { ...call(400, 420), gap: 0, gapMs: 3 },
+      { ...call(380, 390), gap: 0, gapMs: 2 },
+      { ...call(500, 520), gap: 300, gapMs: 305 },
+      failed('no remote frame', { gap: 300, gapMs: 301 }),
+    ];
+    const { s, text } = report(early);
+    expect(s.early.map((e: { gap: number }) => e.gap)).toEqual([0, 300]);
+    expect(s.early[0].both.p50).toBe(390);
+    expect(s.early[1].failures).toBe(1);
+    expect(text).toContain('Both see each other, Ben at +300 ms');
+    expect(text).toContain('! failed early-arrival call (+300 ms): no remote frame');
+    const worst = s.targets.find((t: { name: string }) => t.name.startsWith('early arrival'));
+    expect(worst.measured).toBe(520 - 290);
+    expect(worst.met).toBe(false);
+  });
+});
