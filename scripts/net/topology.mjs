@@ -92,6 +92,14 @@ function nftRouterRules(mode) {
 table ip duet
 delete table ip duet
 table ip duet {
+  # Nothing new comes in for the router itself. Accepted, an early connectivity check from
+  # the other home left a conntrack entry on the port the NAT then wanted for our own home's
+  # flow to that same address, so the mapping moved to another port and the two never met
+  # (checks sent, none answered, in the direct case). Dropped, the entry is never confirmed.
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "wan" ct state new drop
+  }
   chain forward {
     type filter hook forward priority filter; ${forward}
   }

@@ -73,8 +73,8 @@ export function newPerson(browser: PlaywrightBrowser | Browser, options: PersonO
 }
 
 /** Installs the test probes (scripts/drive/probes.mjs) in a Playwright context made elsewhere. */
-export async function trackPeerConnections(context: import('@playwright/test').BrowserContext): Promise<void> {
-  await context.addInitScript(installProbes, { emptyIceServers: true, watch: false });
+export async function trackPeerConnections(context: import('@playwright/test').BrowserContext, { emptyIceServers = true } = {}): Promise<void> {
+  await context.addInitScript(installProbes, { emptyIceServers, watch: false });
 }
 
 export function roomInput(page: import('@playwright/test').Page) {

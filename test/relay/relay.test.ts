@@ -42,7 +42,10 @@ interface PersonOptions {
 
 async function person(browser: Browser, name: string, options: PersonOptions = {}): Promise<Person> {
   const context = await browser.newContext({ baseURL: APP_URL, permissions: ['camera', 'microphone'], viewport: { width: 390, height: 844 } });
-  await trackPeerConnections(context);
+  // The world serves its own /ice-servers.json (STUN on its coturn): the pages must read it.
+  // With the suites' default (no servers, since their network has no STUN to reach) no page
+  // behind a NAT ever learnt its public address, and every call here ended in "no path".
+  await trackPeerConnections(context, { emptyIceServers: false });
   if (options.noFunction) await context.route(`**${TURN_CREDENTIALS_PATH}`, (route) => route.abort('connectionrefused'));
   const page = await context.newPage();
   const p: Person = { context, page, credentials: [], connectedAfter: [] };
