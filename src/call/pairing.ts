@@ -124,9 +124,14 @@ export class Pairing {
   prepareAnswer(offer: PreOffer, peer: Seat): void {
     const c = this.conn;
     if (c && !c.held) return; // never in place of a real connection
-    if (c && c.peerPc === offer.pc && c.peerSession === offer.session) return; // a retried transaction read the same
+    if (this.holdsAnswerTo(offer)) return; // a retried transaction read the same
     this.drop();
     this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp }, held: true }).answered(1);
+  }
+
+  private holdsAnswerTo(offer: PreOffer): boolean {
+    const c = this.conn;
+    return !!c?.held && c.peerPc === offer.pc && c.peerSession === offer.session;
   }
 
   /** A prepared answer the join did not confirm (full, or it consumed no pre-offer) is dropped. */
@@ -136,8 +141,7 @@ export class Pairing {
 
   /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
   answerPreOffer(offer: PreOffer): void {
-    const held = this.conn?.held ? this.conn : null;
-    if (held && held.peerPc === offer.pc && held.peerSession === offer.session) return held.release();
+    if (this.holdsAnswerTo(offer)) return this.conn!.release();
     this.dropHeld();
     const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
     if (!peer || peer.session !== offer.session) return;

@@ -158,17 +158,26 @@ class FirestoreBackend implements RoomBackend {
   async join(name: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult> {
     const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
+    // The pre-offer the transaction's read found, opened while the commit is on its way.
+    let opened: { stored: StoredOffer; offer: Promise<PreOffer | null> } | null = null;
     const joined = await joinRoom(this.db, s.id, this.uid, session, {
       now: () => this.now(),
-      // Opened while the commit is on its way (a millisecond of WebCrypto).
-      ...(onPreOffer ? { onPreOffer: (o: StoredOffer, from: Seat) => void this.openOffer(s, o).then((p) => p && onPreOffer(p, from)) } : {}),
+      ...(onPreOffer
+        ? {
+            onPreOffer: (stored: StoredOffer, from: Seat) => {
+              opened = { stored, offer: this.openOffer(s, stored) };
+              void opened.offer.then((p) => p && onPreOffer(p, from));
+            },
+          }
+        : {}),
     });
     if (joined.kind === 'full') return joined;
     // Known from the join itself: a tab closed before the room listener's first answer from
     // the server (a few hundred ms, seconds on a slow network) still takes an empty room along.
     const others = joined.room.seats.filter((seat) => seat.uid !== this.uid);
     this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
-    const offer = await this.openOffer(s, joined.offer);
+    const early = opened as { stored: StoredOffer; offer: Promise<PreOffer | null> } | null;
+    const offer = await (early && early.stored === joined.offer ? early.offer : this.openOffer(s, joined.offer));
     return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true } };
   }
 
