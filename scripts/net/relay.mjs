@@ -41,6 +41,8 @@ export async function startTurnServer({ ns, ip, secret, dir, realm = 'duet.test'
       `log-file=${join(dir, 'turnserver.log')}`,
       'simple-log',
       'no-stdout-log',
+      // Every allocation, permission and close, with its reason (DUET_TEST_VERBOSE=1).
+      ...(process.env.DUET_TEST_VERBOSE ? ['verbose'] : []),
       '',
     ].join('\n'),
   );

@@ -141,6 +141,17 @@ export function createTopology() {
     ip('-n', ns.internet, 'addr', 'add', `${CLOUD_IP}/24`, 'dev', 'br0');
     ip('-n', ns.internet, 'addr', 'add', `${TURN_IP}/24`, 'dev', 'br0');
     ip('-n', ns.internet, 'link', 'set', 'br0', 'up');
+    // Addresses that are nowhere (the homes' private ones, which ICE offers too) go out a
+    // dummy device and vanish, as they do on the real internet. Without a default route the
+    // relay's sends to them failed at once ("Network is unreachable"), and coturn closed the
+    // whole allocation over it: every relayed call here died a second after it connected.
+    // (A veth pair to nowhere, with a gateway whose MAC nobody has: no dummy module here.)
+    ip('-n', ns.internet, 'link', 'add', 'void', 'type', 'veth', 'peer', 'name', 'void-end');
+    ip('-n', ns.internet, 'addr', 'add', '10.201.0.1/30', 'dev', 'void');
+    ip('-n', ns.internet, 'link', 'set', 'void', 'up');
+    ip('-n', ns.internet, 'link', 'set', 'void-end', 'up');
+    ip('-n', ns.internet, 'neigh', 'add', '10.201.0.2', 'lladdr', '02:00:00:00:00:01', 'dev', 'void', 'nud', 'permanent');
+    ip('-n', ns.internet, 'route', 'add', 'default', 'via', '10.201.0.2', 'dev', 'void');
     for (const k of [1, 2]) {
       const router = ns[`router${k}`];
       const home = ns[`home${k}`];
