@@ -15,7 +15,11 @@ const TURN_TIMEOUT_MS = 5_000;
  * waited the whole timeout on a rewrite to an unreachable function).
  */
 const RETRY_AFTER_FAILURE_MS = 60_000;
-/** Credentials are fetched again this long before they expire (or at half their life, if shorter). */
+/**
+ * Credentials are fetched again this long before they expire (or at half their life, if
+ * shorter), by a timer: an ICE restart then finds fresh ones at hand, even one that comes
+ * after a network cut, when the function can't be reached at the moment of the restart.
+ */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** What the turnCredentials function answers (functions/index.js). */
@@ -108,6 +112,7 @@ export class RtcConfigSource {
   private turnFetchedAt = 0;
   private turnRequest: Promise<TurnCredentials | null> | null = null;
   private turnFailedAt = -Infinity;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
   private relayOnly: boolean;
 
   constructor(
@@ -129,9 +134,25 @@ export class RtcConfigSource {
 
   /** Whether the relay credentials (if any) are still good for a new allocation. */
   iceServersFresh(): boolean {
-    if (!this.turn) return false;
+    return this.turn !== null && this.now() < this.staleAt();
+  }
+
+  /** When the credentials we hold are due for renewal. */
+  private staleAt(): number {
+    if (!this.turn) return -Infinity;
     const lifetime = this.turn.expiresAt - this.turnFetchedAt;
-    return this.now() < this.turn.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+    return this.turn.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+  }
+
+  /** Renews the credentials at `at` (ms since the epoch), whether or not anything asks for them. */
+  private renewAt(at: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.freshTurn(), Math.max(1_000, at - this.now()));
+  }
+
+  /** Stops renewing (the page's source lives as long as the page; tests stop theirs). */
+  close(): void {
+    clearTimeout(this.renewTimer);
   }
 
   /** "Hide my address": only relayed candidates, from the next refresh on. */
@@ -168,12 +189,16 @@ export class RtcConfigSource {
     this.turnRequest ??= withTimeout(this.turnSource(), this.options.timeoutMs ?? TURN_TIMEOUT_MS)
       .then((t) => {
         this.turnFetchedAt = this.now();
-        return (this.turn = t);
+        this.turn = t;
+        this.renewAt(this.staleAt());
+        return t;
       })
       .catch((error: unknown) => {
         // No relay this time: direct paths still work, and the next refresh tries again.
         this.options.log?.('Duet: no TURN relay (calls work where a direct path exists):', error);
         this.turnFailedAt = this.now();
+        // Credentials we had are renewed again once the pause is over (a cut may be over by then).
+        if (this.turn) this.renewAt(this.turnFailedAt + RETRY_AFTER_FAILURE_MS);
         return this.usableTurn();
       })
       .finally(() => (this.turnRequest = null));

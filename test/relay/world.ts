@@ -6,7 +6,7 @@
 // Every process lives in a namespace of the topology; destroy() kills them all with it.
 import { chromium, type Browser } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,12 @@ export function relayBlocker(): string | null {
   if (!existsSync(join(root, 'functions/node_modules/firebase-functions'))) return 'functions/ has no node_modules (npm install --prefix functions)';
   if (!existsSync(join(root, 'dist/index.html'))) return 'dist/ is not built (npm test builds it)';
   return null;
+}
+
+/** base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate: what Chromium's SPKI allow-list takes. */
+function spkiPin(certPem: string): string {
+  const key = new X509Certificate(readFileSync(certPem)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(key).digest('base64');
 }
 
 /** The environment without another emulator set's variables (FIRESTORE_EMULATOR_HOST, ...). */
@@ -83,6 +89,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     // A secret for this run only: coturn and the function share it, nothing else sees it.
     const secret = randomBytes(24).toString('base64url');
     children.push(await startTurnServer({ ns: topology.ns.internet, ip: TURN_IP, secret, dir }));
+    const turnKeyPin = spkiPin(join(dir, 'turn-cert.pem'));
 
     // The app as deployed: dist/ with the deployment's public ICE file (STUN on the relay).
     cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
@@ -155,6 +162,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       // "localhost" is the cloud host: the page is a secure context (camera allowed) and
       // the app finds the emulators on the page's host, as with `npm start`.
       args.push(`--host-resolver-rules=MAP localhost ${CLOUD_IP}`);
+      // The relay's TLS certificate is self-signed for this run: the homes' browsers trust that
+      // one key (and nothing else), as a browser trusts a real relay's CA-issued certificate.
+      args.push(`--ignore-certificate-errors-spki-list=${turnKeyPin}`);
       const b = await chromium.launch({ executablePath: wrapper, headless: true, args });
       browsers.push(b);
       return b;

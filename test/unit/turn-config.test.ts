@@ -1,6 +1,6 @@
 // ICE configuration (src/config.ts) and the TURN REST credential (functions/turn.js):
 // what the page asks for, what it does when the function is out of reach, when it renews.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { callTurnFunction, RtcConfigSource, type TurnCredentials } from '../../src/config.ts';
 import { mintTurnCredential } from '../../functions/turn.js';
 
@@ -21,8 +21,19 @@ describe('TURN REST credentials (coturn use-auth-secret)', () => {
 });
 
 describe('the page’s ICE configuration', () => {
+  // Sources renew their credentials on a timer: stopped after each test.
+  const sources: RtcConfigSource[] = [];
+  afterEach(() => {
+    for (const s of sources.splice(0)) s.close();
+    vi.useRealTimers();
+  });
+  const make = (...args: ConstructorParameters<typeof RtcConfigSource>) => {
+    const source = new RtcConfigSource(...args);
+    sources.push(source);
+    return source;
+  };
   it('public STUN servers plus the relay the function mints', async () => {
-    const source = new RtcConfigSource(async () => relay(1, Date.now() + 3_600_000), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const source = make(async () => relay(1, Date.now() + 3_600_000), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
     const config = await source.get();
     expect(config.iceServers).toEqual([STUN, ...relay(1, 0).iceServers.map((s) => ({ ...s, username: expect.any(String) }))]);
     expect(config.iceTransportPolicy).toBe('all');
@@ -30,26 +41,26 @@ describe('the page’s ICE configuration', () => {
   });
 
   it('the function out of reach: public servers only, no error (direct paths still work)', async () => {
-    const source = new RtcConfigSource(() => Promise.reject(new TypeError('Failed to fetch')), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const source = make(() => Promise.reject(new TypeError('Failed to fetch')), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
     expect(await source.get()).toEqual({ iceServers: [STUN], iceTransportPolicy: 'all' });
     expect(source.iceServersFresh()).toBe(false);
   });
 
   it('a function that never answers is given up after the timeout', async () => {
-    const source = new RtcConfigSource(() => new Promise(() => {}), { fetcher: publicFile({ iceServers: [STUN] }), timeoutMs: 50, relayOnly: false });
+    const source = make(() => new Promise(() => {}), { fetcher: publicFile({ iceServers: [STUN] }), timeoutMs: 50, relayOnly: false });
     expect((await source.get()).iceServers).toEqual([STUN]);
   });
 
   it('a call does not wait long for a slow function: it starts without the relay, and the next refresh has it', async () => {
     let answer: (t: TurnCredentials) => void = () => {};
-    const source = new RtcConfigSource(() => new Promise((r) => (answer = r)), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const source = make(() => new Promise((r) => (answer = r)), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
     expect((await source.get({ waitMs: 20 })).iceServers).toEqual([STUN]);
     answer(relay(1, Date.now() + 3_600_000));
     expect((await source.get()).iceServers).toHaveLength(2);
   });
 
   it('relay only ("hide my address") waits for the relay: without it there is no call', async () => {
-    const source = new RtcConfigSource(
+    const source = make(
       () => new Promise((r) => setTimeout(() => r(relay(1, Date.now() + 3_600_000)), 60)),
       { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: true },
     );
@@ -61,7 +72,7 @@ describe('the page’s ICE configuration', () => {
   it('renews the credentials when half their life (at most 5 minutes) is left, not before', async () => {
     let now = 1_000_000;
     let minted = 0;
-    const source = new RtcConfigSource(async () => relay(++minted, now + 40_000), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
+    const source = make(async () => relay(++minted, now + 40_000), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
     await source.get();
     now += 19_000; // 21 s left of 40
     expect(source.iceServersFresh()).toBe(true);
@@ -72,10 +83,35 @@ describe('the page’s ICE configuration', () => {
     expect(minted).toBe(2);
   });
 
+  it('renews them by itself when due, and again after a failed renewal: a restart after a cut finds fresh ones at hand', async () => {
+    // Fake timers (the renewal is a timer); the function is a counter.
+    vi.useFakeTimers({ now: 1_000_000 });
+    let minted = 0;
+    let down = false;
+    const source = make(async () => (down ? Promise.reject(new TypeError('Failed to fetch')) : relay(++minted, Date.now() + 40_000)), {
+      fetcher: publicFile({ iceServers: [] }),
+      relayOnly: false,
+    });
+    await source.get();
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(minted).toBe(1); // 21 s of 40 left: not yet
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(minted).toBe(2); // half their life left: renewed with nobody asking
+    expect(source.iceServersFresh()).toBe(true);
+    down = true; // the next renewal (20 s on) meets a network cut
+    await vi.advanceTimersByTimeAsync(21_000);
+    expect(minted).toBe(2);
+    expect(source.iceServersFresh()).toBe(false);
+    down = false;
+    await vi.advanceTimersByTimeAsync(60_000); // tried again a minute after the failure
+    expect(minted).toBe(3);
+    expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c3' });
+  });
+
   it('a failed renewal keeps credentials that have not expired yet', async () => {
     let now = 0;
     let fail = false;
-    const source = new RtcConfigSource(async () => (fail ? Promise.reject(new Error('down')) : relay(1, now + 40_000)), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
+    const source = make(async () => (fail ? Promise.reject(new Error('down')) : relay(1, now + 40_000)), { fetcher: publicFile({ iceServers: [] }), now: () => now, relayOnly: false });
     await source.get();
     fail = true;
     now = 35_000; // due for renewal, the renewal fails: the old ones still hold for 5 s
@@ -85,14 +121,14 @@ describe('the page’s ICE configuration', () => {
   });
 
   it('"hide my address": relay-only policy, from the next configuration on', async () => {
-    const source = new RtcConfigSource(null, { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const source = make(null, { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
     expect((await source.get()).iceTransportPolicy).toBe('all');
     source.setRelayOnly(true);
     expect((await source.get()).iceTransportPolicy).toBe('relay');
   });
 
   it('a missing /ice-servers.json falls back to the default STUN server', async () => {
-    const source = new RtcConfigSource(null, { fetcher: publicFile({}, 404), relayOnly: false });
+    const source = make(null, { fetcher: publicFile({}, 404), relayOnly: false });
     expect((await source.get()).iceServers).toEqual([{ urls: 'stun:stun.l.google.com:19302' }]);
   });
 });
