@@ -91,7 +91,8 @@ export default defineConfig({
           name: 'relay',
           include: ['test/relay/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 120_000,
+          // The expiry scenario alone waits out a credential's 40 s life.
+          testTimeout: 180_000,
           // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine
           // (seen here: over 4 min with the load average at 30-90 on 2 cores).
           hookTimeout: 480_000,

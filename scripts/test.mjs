@@ -2,8 +2,9 @@
 //   1. type check (page code; tests and scripts)
 //   2. build dist/ for the emulators
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
-//      (unit, rules, Chromium scenarios and in-call features, Firefox, faults; extra arguments go to vitest; see
-//      NOT_YET_DEFAULT for the suites a plain run leaves out, and says so).
+//      (unit, rules, Chromium scenarios and in-call features, Firefox, faults, then the NAT and
+//      relay world; extra arguments go to vitest; see NOT_YET_DEFAULT for any suite a plain run
+//      leaves out, and says so).
 // As root (CI, these machines) the run happens in a private network namespace (loopback
 // plus a veth pair with a default route, see scripts/emulators.mjs): WebRTC, the emulators
 // and the browsers talk only inside it, and the fault tests can cut it.
@@ -17,19 +18,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Suites written but not yet green on the 2-core build machines (they were built while
  * four jobs shared those cores): not run by a plain `npm test` until they are, and said
- * so. `npm run test:more` (or `--project incall` etc.) runs them.
+ * so. `--project NAME` runs one (`npm run test:relay` is `--project relay`).
  */
-const NOT_YET_DEFAULT = {
-  relay: 'NAT and TURN relay scenarios (issue 14)',
-};
-const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'incall', 'firefox', 'faults'];
+/** @type {Record<string, string>} */
+const NOT_YET_DEFAULT = {};
+const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'incall', 'firefox', 'faults', 'relay'];
 const given = process.argv.slice(2);
 const vitestArgs = given.some((a) => a === '--project' || a.startsWith('--project=') || a.startsWith('test/'))
   ? given
   : [...DEFAULT_PROJECTS.flatMap((p) => ['--project', p]), ...given];
 if (vitestArgs !== given) {
   for (const [project, what] of Object.entries(NOT_YET_DEFAULT)) {
-    console.log(`› skipped: project '${project}' — ${what}: not yet reliable on the 2-core CI machines; run it with \`npm run test:more\``);
+    console.log(`› skipped: project '${project}' — ${what}: not yet reliable on the 2-core CI machines; run it with \`--project ${project}\``);
   }
 }
 const started = performance.now();

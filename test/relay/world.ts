@@ -158,7 +158,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       const wrapper = join(dir, `chromium-home${home}.sh`);
       writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${topology.ns[`home${home}`]} ${CHROMIUM} "$@"\n`);
       chmodSync(wrapper, 0o755);
-      const args = chromiumArgs().filter((a) => a !== '--allow-loopback-in-peer-connection');
+      // The camera Chromium makes up at the size the app asks for (1280x720): the relay's figures are a real call's.
+      const args = chromiumArgs({ camera: 'hd' }).filter((a) => a !== '--allow-loopback-in-peer-connection');
       // "localhost" is the cloud host: the page is a secure context (camera allowed) and
       // the app finds the emulators on the page's host, as with `npm start`.
       args.push(`--host-resolver-rules=MAP localhost ${CLOUD_IP}`);
