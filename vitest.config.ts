@@ -85,7 +85,7 @@ export default defineConfig({
       },
       {
         // Calls across NATs and a TURN relay (issue 14), in network namespaces of their own
-        // with their own emulators and coturn (test/relay/world.ts). Alone, after the faults:
+        // with their own emulators and coturn (scripts/net/world.mjs). Alone, after the faults:
         // its two browsers and second emulator set would skew everyone's timings.
         test: {
           name: 'relay',

@@ -16,6 +16,8 @@
 //          --early N (10): early-arrival calls per gap (Ben joins 0/100/300 ms after Ana waits)
 //          --cuts N (10) --cut-seconds S (10): network cuts, and time from restored to frames again
 //          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
+//          --relay N (5): calls between two homes behind NAT routers, direct and through the TURN
+//                         relay, each, in the relay world of the relay suite (root; after the rest)
 //          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
 //          --report       print the table again from bench/results.json (no run; after a change
 //                         to the summary code, or to read the last results)
@@ -35,6 +37,7 @@ import { namespaceBlocker, quote, withEmulators } from './emulators.mjs';
 import { measureBuild } from './bench/sizes.mjs';
 import { summarize, table } from './bench/report.mjs';
 import { percentile, round } from './bench/stats.mjs';
+import { relayCalls } from './bench/relay.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cache = join(root, 'node_modules', '.cache', 'duet');
@@ -55,6 +58,7 @@ const { values: args } = parseArgs({
     talk: { type: 'string' },
     'load-runs': { type: 'string' },
     'more-candidates': { type: 'string' },
+    relay: { type: 'string' },
     quick: { type: 'boolean', default: false },
     ref: { type: 'string' },
     report: { type: 'boolean', default: false },
@@ -89,6 +93,8 @@ const options = {
   cuts: int(args.cuts, quick ? 2 : 10),
   cutMs: int(args['cut-seconds'], 10) * 1000,
   unthrottledLoadRuns: quick ? 1 : 3,
+  // Calls through NAT routers, direct and through the TURN relay, each (root only; own world).
+  relay: int(args.relay, quick ? 1 : 5),
 };
 options.rejoins = Math.min(options.rejoins, options.calls);
 
@@ -151,6 +157,10 @@ const status = await exited;
 if (status !== 0) console.error(`bench: the run failed (exit ${status}); the emulators' last output:\n${tail.join('\n')}`);
 if (!existsSync(rawPath)) process.exit(status || 1);
 const raw = JSON.parse(readFileSync(rawPath, 'utf8'));
+if (options.relay > 0) {
+  console.log(`› relay world: ${options.relay} direct and ${options.relay} relayed calls`);
+  raw.relay = await relayCalls({ calls: options.relay, dist: benchDist, log: (line) => console.log(line) });
+}
 
 // --------------------------------------------------------------- what was measured, where
 // The presence constants, imported from the measured source (TypeScript, bundled on the fly).

@@ -202,7 +202,16 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     target('early arrival, worst gap p50 over floor (ms)', `≤ ${TARGETS.earlyOverFloorP50Ms}`, earlyWorst, (v) => v <= TARGETS.earlyOverFloorP50Ms),
     target(`failed early-arrival calls (of ${early.reduce((n, e) => n + e.calls, 0)})`, '0', early.length ? earlyFailures : null, (v) => v === 0),
   );
-  return { setup, early, rejoin, recovery, floor, cost, load, targets };
+  // Through NATs (issue 14): direct (cone routers) against through the relay (symmetric), same run.
+  const relayOf = (list) => ({
+    calls: list.length,
+    failures: list.filter((c) => !ok(c)).length,
+    failureReasons: list.filter((c) => !ok(c)).map((c) => c.failure),
+    setup: rounded(summary(list.filter(ok).map((c) => c.setupMs))),
+    pairs: Object.entries(list.filter(ok).reduce((n, c) => ({ ...n, [c.pair]: (n[c.pair] ?? 0) + 1 }), {})).map(([k, v]) => `${k} ×${v}`).join(', '),
+  });
+  const relay = raw.relay?.direct ? { direct: relayOf(raw.relay.direct), relayed: relayOf(raw.relay.relayed), worldUpMs: raw.relay.worldUpMs } : raw.relay?.skipped ? { skipped: raw.relay.skipped } : null;
+  return { setup, early, rejoin, recovery, floor, cost, load, targets, relay };
 }
 
 function target(name, goal, measured, pass) {
@@ -309,6 +318,15 @@ export function table(summary, meta) {
     row('Ana', recovery.ana, recovery.samples, recovery.failures);
     row('Ben', recovery.ben);
     row('Both', recovery.both);
+  }
+  const relay = summary.relay;
+  if (relay?.direct) {
+    out.push(`  ${pad('Through two NAT routers (own world, same run)', 44)}`);
+    row('Direct (cone NATs): both see each other', relay.direct.setup, relay.direct.calls, relay.direct.failures);
+    row('Through the TURN relay (symmetric NATs)', relay.relayed.setup, relay.relayed.calls, relay.relayed.failures);
+    out.push(`      selected pairs (Ben local-remote): direct ${relay.direct.pairs || '—'}; relayed ${relay.relayed.pairs || '—'}`);
+  } else if (relay?.skipped) {
+    out.push(`  Through NAT routers and a TURN relay: skipped (${relay.skipped})`);
   }
   const t = setup.timeline;
   out.push('');

@@ -1,7 +1,7 @@
 // Calls where no direct path exists (issue 14), made for real: two homes behind Linux NAT
 // routers (nftables), a symmetric port-randomizing NAT that defeats hole punching, a
 // firewall that lets only TCP to 443 out, Debian's coturn with the TURN REST scheme, and
-// the turnCredentials Cloud Function in the Functions emulator (test/relay/world.ts).
+// the turnCredentials Cloud Function in the Functions emulator (scripts/net/world.mjs).
 // Ana is in home 1, Ben in home 2; each home has its own Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
@@ -13,7 +13,7 @@ import {
   uniqueRoom,
   waitForState,
 } from '../e2e/support.ts';
-import { APP_URL, relayBlocker, startWorld, TURN_IP, type World } from './world.ts';
+import { APP_URL, relayBlocker, startWorld, TURN_IP, type World } from '../../scripts/net/world.mjs';
 import { RELAY_ONLY_KEY, TURN_CREDENTIALS_PATH } from '../../src/config.ts';
 import { roomInput } from '../e2e/support.ts';
 

@@ -31,7 +31,7 @@ const meta = {
   source: { ref: 'test', commit: 'abc', dirty: false, fingerprint: 'x' },
 };
 
-function report(early: unknown[]) {
+function report(early: unknown[], relay: unknown = undefined) {
   const raw = {
     calls: [call(300, 320), call(320, 340), call(310, 330)],
     // Floor: offerer 280, answerer 290, both p50 290.
@@ -43,6 +43,7 @@ function report(early: unknown[]) {
     complete: null,
     load: [],
     options: {},
+    relay,
   };
   const s = summarize(raw, { sizes, budgets: { prePromptJsGzip: 30_000, totalJsGzip: 200_000 }, heartbeatMs: 60_000, presenceTimeoutMs: 120_000 });
   return { s, text: table(s, meta) };
@@ -76,5 +77,17 @@ describe('bench report', () => {
     const worst = s.targets.find((t: { name: string }) => t.name.startsWith('early arrival'));
     expect(worst.measured).toBe(520 - 290);
     expect(worst.met).toBe(false);
+  });
+
+  it('prints the relay row: direct and relayed setup side by side, failures counted, selected pairs tallied', () => {
+    const direct = [3300, 3400, 3500].map((setupMs) => ({ ok: true, setupMs, pair: 'srflx-srflx' }));
+    const relayed = [{ ok: true, setupMs: 3600, pair: 'relay-prflx' }, { ok: false, failure: 'timed out' }, { ok: true, setupMs: 3800, pair: 'relay-prflx' }];
+    const { s, text } = report([], { direct, relayed, worldUpMs: 30_000 });
+    expect(s.relay.direct.setup.p50).toBe(3400);
+    expect(s.relay.relayed.failures).toBe(1);
+    expect(text).toMatch(/Direct \(cone NATs\): both see each other\s+3\s+0\s+3400/);
+    expect(text).toMatch(/Through the TURN relay \(symmetric NATs\)\s+3\s+1\s+3\d\d\d/);
+    expect(text).toContain('relayed relay-prflx ×2');
+    expect(report([], { skipped: 'needs root' }).text).toContain('skipped (needs root)');
   });
 });

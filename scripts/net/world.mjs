@@ -1,20 +1,21 @@
-// The relay suite's world: the NAT topology of scripts/net/topology.mjs, with
+// The relay world (issue 14), for the relay suite (test/relay) and the bench's relay row:
+// the NAT topology of scripts/net/topology.mjs, with
 //   - in the "internet": the Firebase emulators (Auth, Firestore, Hosting serving dist/,
 //     Functions running functions/ with a TURN secret made for this run) and coturn;
 //   - in each home: a Chromium of its own, started through `ip netns exec`, driven by
 //     Playwright over its pipe (so the test process needs no route into the homes).
 // Every process lives in a namespace of the topology; destroy() kills them all with it.
-import { chromium, type Browser } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { chromium } from '@playwright/test';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, chromiumArgs } from '../../scripts/chromium.mjs';
-import { emulatorEnv } from '../../scripts/firestore-emulator.mjs';
-import { CLOUD_IP, TURN_IP, createTopology, topologyBlocker } from '../../scripts/net/topology.mjs';
-import { TURNSERVER, startTurnServer } from '../../scripts/net/relay.mjs';
+import { CHROMIUM, chromiumArgs } from '../chromium.mjs';
+import { emulatorEnv } from '../firestore-emulator.mjs';
+import { CLOUD_IP, TURN_IP, createTopology, topologyBlocker } from './topology.mjs';
+import { TURNSERVER, startTurnServer } from './relay.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export { CLOUD_IP, TURN_IP };
@@ -28,51 +29,63 @@ export const TURN_URLS = [
   `turns:${TURN_IP}:443?transport=tcp`,
 ];
 
-/** Why the relay suite cannot run here, or null when it can. */
-export function relayBlocker(): string | null {
+/**
+ * Why the relay world cannot run here, or null when it can.
+ * @param {{ dist?: string }} [options]  the built app it would serve (default: dist/)
+ * @returns {string | null}
+ */
+export function relayBlocker({ dist = join(root, 'dist') } = {}) {
   const t = topologyBlocker();
   if (t) return t;
   if (!existsSync(TURNSERVER)) return `coturn is not installed (${TURNSERVER}; apt-get install coturn)`;
   if (!existsSync(join(root, 'functions/node_modules/firebase-functions'))) return 'functions/ has no node_modules (npm install --prefix functions)';
-  if (!existsSync(join(root, 'dist/index.html'))) return 'dist/ is not built (npm test builds it)';
+  if (!existsSync(join(dist, 'index.html'))) return `${dist} is not built (npm test builds dist/)`;
   return null;
 }
 
 /** base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate: what Chromium's SPKI allow-list takes. */
-function spkiPin(certPem: string): string {
+function spkiPin(/** @type {string} */ certPem) {
   const key = new X509Certificate(readFileSync(certPem)).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(key).digest('base64');
 }
 
 /** The environment without another emulator set's variables (FIRESTORE_EMULATOR_HOST, ...). */
-function ownEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = emulatorEnv();
+function ownEnv() {
+  const env = emulatorEnv();
   for (const k of Object.keys(env)) if (/EMULATOR_HOST|EMULATOR_HUB|^GCLOUD_PROJECT$|^FIREBASE_CONFIG$/.test(k)) delete env[k];
   return env;
 }
 
-export interface World {
-  topology: ReturnType<typeof createTopology>;
-  dir: string;
-  secret: string;
-  /** A Chromium inside home 1 or 2. */
-  browser(home: 1 | 2): Promise<Browser>;
-  /** Lines the emulators printed (for failure reports). */
-  emulatorLog: string[];
-  destroy(): Promise<void>;
-}
+/**
+ * @typedef {object} World
+ * @property {ReturnType<typeof createTopology>} topology
+ * @property {string} dir
+ * @property {string} secret
+ * @property {(home: 1 | 2) => Promise<import('@playwright/test').Browser>} browser  a Chromium inside home 1 or 2
+ * @property {string[]} emulatorLog  lines the emulators printed (for failure reports)
+ * @property {() => Promise<void>} destroy
+ */
 
-export interface WorldOptions {
-  /** How long minted TURN credentials live, in seconds. */
-  turnTtlSeconds?: number;
-}
+/**
+ * @typedef {object} WorldOptions
+ * @property {number} [turnTtlSeconds]  how long minted TURN credentials live, in seconds
+ * @property {string} [dist]  the built app to serve (default: the repository's dist/)
+ */
 
-export async function startWorld(options: WorldOptions = {}): Promise<World> {
+/**
+ * Builds the world; resolves once the emulators are ready and the function is warm.
+ * @param {WorldOptions} [options]
+ * @returns {Promise<World>}
+ */
+export async function startWorld(options = {}) {
   const topology = createTopology();
   const dir = mkdtempSync(join(tmpdir(), 'duet-relay-'));
-  const children: ChildProcess[] = [];
-  const browsers: Browser[] = [];
-  const emulatorLog: string[] = [];
+  /** @type {import('node:child_process').ChildProcess[]} */
+  const children = [];
+  /** @type {import('@playwright/test').Browser[]} */
+  const browsers = [];
+  /** @type {string[]} */
+  const emulatorLog = [];
   const destroyNow = () => {
     for (const c of children) c.kill('SIGKILL');
     topology.destroy(); // kills whatever else runs in the namespaces
@@ -92,7 +105,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const turnKeyPin = spkiPin(join(dir, 'turn-cert.pem'));
 
     // The app as deployed: dist/ with the deployment's public ICE file (STUN on the relay).
-    cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+    cpSync(options.dist ?? join(root, 'dist'), join(dir, 'dist'), { recursive: true });
     writeFileSync(join(dir, 'dist/ice-servers.json'), JSON.stringify({ iceServers: [{ urls: `stun:${TURN_IP}:3478` }], iceTransportPolicy: 'all' }));
 
     // The function's source, with its local secret and parameters (the emulator's way).
@@ -124,19 +137,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       { cwd: dir, env: { ...ownEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(emulators);
-    await new Promise<void>((resolve, reject) => {
+    await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`emulators not ready after 420 s:\n${emulatorLog.join('')}`)), 420_000);
-      const onData = (chunk: Buffer) => {
+      const onData = (/** @type {Buffer} */ chunk) => {
         const s = chunk.toString();
         emulatorLog.push(s);
         if (process.env.DUET_TEST_VERBOSE) process.stdout.write(s);
         if (s.includes('All emulators ready')) {
           clearTimeout(timer);
-          resolve();
+          resolve(undefined);
         }
       };
-      emulators.stdout!.on('data', onData);
-      emulators.stderr!.on('data', onData);
+      emulators.stdout.on('data', onData);
+      emulators.stderr.on('data', onData);
       emulators.on('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`emulators exited with ${code}:\n${emulatorLog.join('')}`));
@@ -145,15 +158,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
     // The function's first call starts its runtime (seconds on a loaded machine): do it
     // now, not in a page that gives the relay 5 s. Unauthenticated, so it only warms up.
-    await new Promise<void>((resolve) => {
+    await new Promise((resolve) => {
       const url = `http://${CLOUD_IP}:5001/${PROJECT}/us-central1/turnCredentials`;
       const warm = spawn('ip', ['netns', 'exec', topology.ns.internet, process.execPath, '-e',
         `fetch(${JSON.stringify(url)}, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"data":null}'}).then((r) => r.text()).then(console.log, console.error)`,
       ], { stdio: 'ignore' });
-      warm.on('exit', () => resolve());
+      warm.on('exit', () => resolve(undefined));
     });
 
-    const browser = async (home: 1 | 2) => {
+    const browser = async (/** @type {1 | 2} */ home) => {
       // Playwright starts this script as the browser; it starts Chromium inside the home.
       const wrapper = join(dir, `chromium-home${home}.sh`);
       writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${topology.ns[`home${home}`]} ${CHROMIUM} "$@"\n`);
