@@ -8,6 +8,8 @@ import { bothFlowing, joinRoom, uniqueRoom, waitForState } from '../drive/people
 import { installProbes } from '../drive/probes.mjs';
 import { APP_URL, relayBlocker, startWorld } from '../net/world.mjs';
 
+const TURN_CREDENTIALS_PATH = '/api/turn-credentials'; // src/config.ts
+
 /** The local and remote candidate types of the page's connected peer connection. */
 function selectedPairTypes(/** @type {import('@playwright/test').Page} */ page) {
   return page.evaluate(async () => {
@@ -55,6 +57,12 @@ export async function relayCalls({ calls, dist, log }) {
         );
         try {
           const [ana, ben] = await Promise.all(contexts.map((c) => c.newPage()));
+          // When Ben's relay credentials came, against his click (a call starts without them
+          // if they are more than 1 s late; they count from the next ICE restart on).
+          let benCredentialsAt = /** @type {number | null} */ (null);
+          ben.on('response', (r) => {
+            if (r.url().endsWith(TURN_CREDENTIALS_PATH) && r.ok()) benCredentialsAt ??= Date.now();
+          });
           const room = uniqueRoom(`bench ${kind}`);
           await ana.goto('/');
           await joinRoom(ana, room);
@@ -63,9 +71,9 @@ export async function relayCalls({ calls, dist, log }) {
           await joinRoom(ben, room);
           const clicked = Date.now();
           await bothFlowing(ana, ben, 30_000);
-          const call = { ok: true, setupMs: Date.now() - clicked, pair: await selectedPairTypes(ben) };
+          const call = { ok: true, setupMs: Date.now() - clicked, pair: await selectedPairTypes(ben), benCredentialsAfterClickMs: benCredentialsAt === null ? null : benCredentialsAt - clicked };
           if (i >= 0) out[kind].push(call);
-          log(`[bench relay] ${i < 0 ? 'warm-up' : `${i + 1}/${calls}`} ${kind}: ${call.setupMs} ms (${call.pair})`);
+          log(`[bench relay] ${i < 0 ? 'warm-up' : `${i + 1}/${calls}`} ${kind}: ${call.setupMs} ms (${call.pair}; Ben's relay credentials ${call.benCredentialsAfterClickMs} ms after his click)`);
         } catch (e) {
           const failure = /** @type {Error} */ (e).message.split('\n')[0];
           if (i >= 0) out[kind].push({ ok: false, failure });
