@@ -155,6 +155,12 @@ export class RtcConfigSource {
     clearTimeout(this.renewTimer);
   }
 
+  /** Credentials still on their way: the configuration with them once they come (null if they don't). */
+  lateRelay(): Promise<RTCConfiguration | null> | null {
+    if (!this.turnRequest) return null;
+    return this.turnRequest.then((t) => (t ? this.get() : null));
+  }
+
   /** "Hide my address": only relayed candidates, from the next refresh on. */
   setRelayOnly(on: boolean): void {
     this.relayOnly = on;
@@ -232,6 +238,16 @@ export function loadRtcConfig(idToken?: () => Promise<string>): Promise<RTCConfi
     log: (message, error) => console.warn(message, error),
   });
   return source.get();
+}
+
+/**
+ * When a call started without the relay because its credentials were still on their way (see
+ * JOIN_WAITS_FOR_TURN_MS): the configuration with them, once they come (null if they don't).
+ * Null at once when the configuration has its relay or nothing is on its way.
+ */
+export function lateRelayConfig(started: RTCConfiguration): Promise<RTCConfiguration | null> | null {
+  if (started.iceServers?.some((s) => s.username)) return null;
+  return source?.lateRelay() ?? null;
 }
 
 /** Whether the relay credentials loaded by loadRtcConfig are still good. */

@@ -5,7 +5,7 @@
 
 import { Call, type CallPhase } from './call/call.ts';
 import type { RoomBackend } from './call/backend.ts';
-import { callRtcConfig, fetchFirebaseConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
+import { callRtcConfig, fetchFirebaseConfig, lateRelayConfig, loadRtcConfig, refreshRtcConfig, relayOnlyPreferred, useRelayOnly } from './config.ts';
 import { captureMedia, describeMediaError, stopStream } from './media/capture.ts';
 import { ScreenWakeLock } from './media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from './net/reachability.ts';
@@ -180,11 +180,13 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
   } catch (error) {
     return unreachable(error, 'connecting to the call service');
   }
+  // Credentials renewed if the page has been open long, and the relay-only choice applied.
+  const rtcConfig = await callRtcConfig();
+  const lateRelay = lateRelayConfig(rtcConfig);
   const thisCall = new Call(api, {
     roomId: name.id,
     stream: stream!,
-    // Credentials renewed if the page has been open long, and the relay-only choice applied.
-    rtcConfig: await callRtcConfig(),
+    rtcConfig,
     // Before each ICE restart: relay credentials renewed if they expire soon.
     refreshRtcConfig,
     onPhase: (phase) => onPhase(thisCall, phase),
@@ -202,6 +204,9 @@ async function tryJoin(input: string): Promise<JoinOutcome> {
     onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
   });
   call = thisCall;
+  void lateRelay?.then((config) => {
+    if (config && call === thisCall) thisCall.relayArrived(config);
+  });
   extras.begin(room);
   try {
     if ((await thisCall.start()) === 'full') {

@@ -144,6 +144,11 @@ export class Call {
     this.restartIce();
   }
 
+  /** Relay credentials came after the call started without them (see Connection.relayArrived). */
+  relayArrived(config: RTCConfiguration): void {
+    if (!this.ended) this.pairing.relayArrived(config);
+  }
+
   /** Asks for an ICE restart now if the connection is down (e.g. the network came back). */
   restartIce(): void {
     this.pairing.conn?.recovery.attempt();

@@ -5,7 +5,7 @@
 import type { Outbox, Seat } from './backend.ts';
 import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite } from './outbox.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
-import { Recovery } from './recovery.ts';
+import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
 
 export type LinkFactory = (options: PeerLinkOptions) => PeerLink;
 
@@ -48,6 +48,8 @@ export class Connection {
   reported = false;
   /** Made while our join commits; its outbox waits for release(). */
   held: boolean;
+  private closed = false;
+  private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -147,7 +149,25 @@ export class Connection {
     this.link.restartIce(config ?? undefined);
   }
 
+  /**
+   * Relay credentials came after this connection started without them (Join waits for them
+   * 1 s at most; an invite link joins at once). If it has not connected within
+   * DISCONNECTED_GRACE_MS, ICE restarts with them: behind a symmetric NAT a page without a
+   * relay of its own may have no path, and a connection that never connected is otherwise
+   * restarted only once the browser calls it failed (20 s and more in the relay suite).
+   */
+  relayArrived(config: RTCConfiguration): void {
+    if (this.recovery.everConnected) return;
+    clearTimeout(this.lateRelayTimer);
+    this.lateRelayTimer = setTimeout(() => {
+      if (this.closed || this.recovery.everConnected || this.peerUid === null || !this.o.online() || !this.link.isStable()) return;
+      this.link.restartIce(config);
+    }, DISCONNECTED_GRACE_MS);
+  }
+
   close(): void {
+    this.closed = true;
+    clearTimeout(this.lateRelayTimer);
     this.outbox.close();
     this.recovery.close();
     this.link.close();

@@ -43,7 +43,18 @@ export class Pairing {
   private readonly inbox = new Map<string, Outbox>();
   private lastRemote: MediaStream | null = null;
 
-  constructor(private readonly host: PairingHost) {}
+  /** What new connections start with: the host's, or the relay that came late (relayArrived). */
+  private rtcConfig: RTCConfiguration;
+
+  constructor(private readonly host: PairingHost) {
+    this.rtcConfig = host.rtcConfig;
+  }
+
+  /** Relay credentials came after the call started without them: new connections get them, the current one may restart with them. */
+  relayArrived(config: RTCConfiguration): void {
+    this.rtcConfig = config;
+    this.conn?.relayArrived(config);
+  }
 
   /** The other person's outbox changed. */
   receive(box: Outbox): void {
@@ -193,7 +204,7 @@ export class Pairing {
       ...args,
       polite: (uid) => this.politeTowards(uid),
       stream: host.stream,
-      rtcConfig: host.rtcConfig,
+      rtcConfig: this.rtcConfig,
       ...(host.createLink ? { createLink: host.createLink } : {}),
       ...(host.refreshRtcConfig ? { refreshRtcConfig: host.refreshRtcConfig } : {}),
       write: (box, urgent) => {

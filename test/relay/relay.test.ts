@@ -40,6 +40,8 @@ interface PersonOptions {
   noFunction?: boolean;
   /** The person turned on "hide my address" (relay only). */
   relayOnly?: boolean;
+  /** The function answers this page this much later (a cold start, a slow network). */
+  functionDelayMs?: number;
 }
 
 async function person(browser: Browser, name: string, options: PersonOptions = {}): Promise<Person> {
@@ -49,6 +51,8 @@ async function person(browser: Browser, name: string, options: PersonOptions = {
   // behind a NAT ever learnt its public address, and every call here ended in "no path".
   await trackPeerConnections(context, { emptyIceServers: false });
   if (options.noFunction) await context.route(`**${TURN_CREDENTIALS_PATH}`, (route) => route.abort('connectionrefused'));
+  const delay = options.functionDelayMs;
+  if (delay) await context.route(`**${TURN_CREDENTIALS_PATH}`, (route) => void new Promise((r) => setTimeout(r, delay)).then(() => route.continue()));
   const page = await context.newPage();
   const p: Person = { context, page, credentials: [], asked: [], connectedAfter: [] };
   page.on('console', (m) => {
@@ -208,6 +212,24 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
     const [ta, tb] = await Promise.all([throughput(ana.page, 10_000), throughput(ben.page, 10_000)]);
     const kbps = (n: number) => `${Math.round(n / 1000)} kbit/s`;
     figures.push(`relayed call (720p camera), 10 s after 20 s: Ana sends ${kbps(ta.sentBps)} (${ta.video}) receives ${kbps(ta.receivedBps)}; Ben sends ${kbps(tb.sentBps)} (${tb.video}) receives ${kbps(tb.receivedBps)}`);
+    await close();
+  });
+
+  it('relay credentials that come after Join (a slow function): the call restarts with them and connects through the relay', async () => {
+    world.topology.setRouter(1, 'symmetric');
+    world.topology.setRouter(2, 'symmetric');
+    // Ana has no relay at all; Ben's credentials come 3.5 s after his page asked (the page gives
+    // up at 5 s), after his Join stopped waiting for them: his first connection has no path.
+    const { ana, ben, joinedAt, close } = await call('late relay', { noFunction: true }, { functionDelayMs: 3_500 });
+    await bothFlowing(ana.page, ben.page, 30_000);
+    const credentialsAfterJoin = ben.credentials[0]!.at - joinedAt;
+    figures.push(`setup with the relay's credentials ${credentialsAfterJoin} ms after Join (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms`);
+    expect(credentialsAfterJoin).toBeGreaterThan(1_000); // the case: the call started without them
+    const pair = await selectedPair(ben.page);
+    expect(pair?.local.type).toBe('relay');
+    // Connected within the late credentials + the 2.5 s grace + a setup, not at the browser's
+    // own "failed" (20 s and more).
+    expect(ben.connectedAfter[0]).toBeLessThan(credentialsAfterJoin + 8_000);
     await close();
   });
 

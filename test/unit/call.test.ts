@@ -282,4 +282,31 @@ describe('no path between the two networks', () => {
     net.up = true;
     net.restore();
   });
+
+  const relay: RTCConfiguration = { iceServers: [{ urls: 'turn:relay.example.org:3478', username: '1:uid-b', credential: 'c' }] };
+
+  it('relay credentials that come after Join: a connection not connected 2.5 s later restarts ICE with them', async () => {
+    net.up = false; // no path without a relay, as behind two symmetric NATs
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    await wait(2_000);
+    await join(b);
+    b.call.relayArrived(relay);
+    await wait(2_400);
+    expect(openLink(b)[0]!.restartConfigs).toEqual([]); // a direct path still has its chance
+    net.up = true; // what the relay brings: a path (the fake network has no candidates)
+    await wait(200);
+    expect(openLink(b)[0]!.restartConfigs).toEqual([relay]);
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected', 5_000);
+    expect(openLink(a)[0]!.restarts).toBe(0);
+  });
+
+  it('relay credentials that come once the call is connected change nothing now (the next connection starts with them)', async () => {
+    const [a, b] = await callOf();
+    b.call.relayArrived(relay);
+    await wait(5_000);
+    expect(openLink(a)[0]!.restarts + openLink(b)[0]!.restarts).toBe(0);
+    expect(phase(b)).toBe('connected');
+  });
 });

@@ -59,6 +59,17 @@ describe('the page’s ICE configuration', () => {
     expect((await source.get()).iceServers).toHaveLength(2);
   });
 
+  it('a call that started without the relay learns of it when it comes (lateRelay); nothing on its way, nothing to wait for', async () => {
+    let answer: (t: TurnCredentials) => void = () => {};
+    const source = make(() => new Promise((r) => (answer = r)), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    expect((await source.get({ waitMs: 20 })).iceServers).toEqual([STUN]);
+    const late = source.lateRelay();
+    expect(late).not.toBeNull();
+    answer(relay(1, Date.now() + 3_600_000));
+    expect((await late)!.iceServers).toHaveLength(2);
+    expect(source.lateRelay()).toBeNull();
+  });
+
   it('relay only ("hide my address") waits for the relay: without it there is no call', async () => {
     const source = make(
       () => new Promise((r) => setTimeout(() => r(relay(1, Date.now() + 3_600_000)), 60)),

@@ -59,6 +59,8 @@ export class FakeLink implements PeerLink {
   /** `${pcId}/${ufrag}` of the description we applied last. */
   remoteFrom = '';
   restarts = 0;
+  /** The configurations ICE restarts were given (relay credentials that came late). */
+  restartConfigs: RTCConfiguration[] = [];
   offersIgnored = 0;
   readonly received: SignalMessage[] = [];
   private generation = 0;
@@ -99,9 +101,10 @@ export class FakeLink implements PeerLink {
     // Gathering ends after the local description is set (candidates are in it by then).
     return this.queue.then(() => new Promise((r) => setTimeout(r, 1)));
   }
-  restartIce(): void {
+  restartIce(config?: RTCConfiguration): void {
     if (this.closed) return;
     this.restarts += 1;
+    if (config) this.restartConfigs.push(config);
     this.ufrag = this.newUfrag();
     this.enqueue(() => this.makeOffer());
   }
