@@ -21,8 +21,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * so. `--project NAME` runs one (`npm run test:relay` is `--project relay`).
  */
 /** @type {Record<string, string>} */
-const NOT_YET_DEFAULT = {};
-const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'incall', 'firefox', 'faults', 'relay'];
+const NOT_YET_DEFAULT = {
+  // 7 of 7 alone, but in the fresh-clone CI run of 2026-11-30 the three scenarios after the cut
+  // (TLS, relay-only, expiry) ended in "no path": not yet explained (issue 14's note).
+  relay: 'NAT and TURN relay scenarios (issue 14)',
+};
+const DEFAULT_PROJECTS = ['unit', 'rules', 'e2e', 'incall', 'firefox', 'faults'];
 const given = process.argv.slice(2);
 const vitestArgs = given.some((a) => a === '--project' || a.startsWith('--project=') || a.startsWith('test/'))
   ? given
