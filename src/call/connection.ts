@@ -48,7 +48,6 @@ export class Connection {
   reported = false;
   /** Made while our join commits; its outbox waits for release(). */
   held: boolean;
-  private closed = false;
   private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ConnectionOptions) {
@@ -59,7 +58,7 @@ export class Connection {
     this.held = o.held ?? false;
     if (o.peer && !this.held) this.outbox.address({ uid: o.peer.uid, session: o.peer.session, pc: o.peerPc });
     this.recovery = new Recovery({
-      canRestart: () => o.online() && this.peerUid !== null && this.link.isStable(),
+      canRestart: () => this.canRestart(),
       polite: () => this.peerUid !== null && o.polite(this.peerUid),
       negotiated: () => this.link.hasRemote(),
       restart: () => void this.restart(),
@@ -160,14 +159,17 @@ export class Connection {
     if (this.recovery.everConnected) return;
     clearTimeout(this.lateRelayTimer);
     this.lateRelayTimer = setTimeout(() => {
-      if (this.closed || this.recovery.everConnected || this.peerUid === null || !this.o.online() || !this.link.isStable()) return;
-      this.link.restartIce(config);
+      if (!this.recovery.everConnected && this.canRestart()) this.link.restartIce(config);
     }, DISCONNECTED_GRACE_MS);
   }
 
+  /** A restart may go out now: signaling reachable, the other side known, nothing in flight. */
+  private canRestart(): boolean {
+    return this.o.online() && this.peerUid !== null && this.link.isStable();
+  }
+
   close(): void {
-    this.closed = true;
-    clearTimeout(this.lateRelayTimer);
+    clearTimeout(this.lateRelayTimer); // after this, relayArrived's check never runs
     this.outbox.close();
     this.recovery.close();
     this.link.close();
