@@ -1,7 +1,7 @@
 // ICE configuration (src/config.ts) and the TURN REST credential (functions/turn.js):
 // what the page asks for, what it does when the function is out of reach, when it renews.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callTurnFunction, RtcConfigSource, type TurnCredentials } from '../../src/config.ts';
+import { callTurnFunction, RtcConfigSource, signedInTurnSource, type TurnCredentials } from '../../src/config.ts';
 import { mintTurnCredential } from '../../functions/turn.js';
 
 const publicFile = (body: unknown, status = 200): typeof fetch =>
@@ -49,6 +49,17 @@ describe('the page’s ICE configuration', () => {
   it('a function that never answers is given up after the timeout', async () => {
     const source = make(() => new Promise(() => {}), { fetcher: publicFile({ iceServers: [STUN] }), timeoutMs: 50, relayOnly: false });
     expect((await source.get()).iceServers).toEqual([STUN]);
+  });
+
+  it('a slow sign-in does not eat the function’s time: 4 s to sign in and 2 s to answer still bring the relay', async () => {
+    // (Fake timers for both waits; the fetcher is a stand-in for the Hosting rewrite.)
+    vi.useFakeTimers();
+    const later = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
+    const fetcher = (async () => later(2_000, new Response(JSON.stringify({ result: relay(1, Date.now() + 3_600_000) })))) as unknown as typeof fetch;
+    const source = make(signedInTurnSource(() => later(4_000, 'token'), fetcher), { fetcher: publicFile({ iceServers: [STUN] }), relayOnly: false });
+    const config = source.get();
+    await vi.advanceTimersByTimeAsync(6_500);
+    expect((await config).iceServers).toHaveLength(2);
   });
 
   it('a call does not wait long for a slow function: it starts without the relay, and the next refresh has it', async () => {
@@ -156,6 +167,15 @@ describe('the callable protocol', () => {
     expect(seen!.init.method).toBe('POST');
     expect((seen!.init.headers as Record<string, string>).Authorization).toBe('Bearer token-1');
     expect(JSON.parse(seen!.init.body as string)).toEqual({ data: null });
+  });
+
+  it('a function that does not answer is given up after its timeout (the request is aborted)', async () => {
+    // A stand-in for fetch that, like fetch, rejects only when its signal aborts.
+    let aborted = false;
+    const fetcher = ((_url: string, init: RequestInit) =>
+      new Promise((_, reject) => init.signal!.addEventListener('abort', () => ((aborted = true), reject(init.signal!.reason))))) as unknown as typeof fetch;
+    await expect(callTurnFunction('x', fetcher, 50)).rejects.toThrow(/no answer within 50 ms/);
+    expect(aborted).toBe(true);
   });
 
   it('an error answer (signed out, no TURN configured) is an error, not a relay', async () => {
