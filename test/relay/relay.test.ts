@@ -157,13 +157,17 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
       expect(await a.page.evaluate((key) => localStorage.getItem(key), RELAY_ONLY_KEY)).toBe('1');
     }
     await joinRoom(a.page, room);
+    const anaJoinedAt = Date.now();
     // The first join of the run meets a cold Firestore emulator (rules compiled on first use):
     // on a loaded machine that alone has taken over 30 s.
     await waitForState(a.page, /call:waiting/, 90_000);
     await b.page.goto('/');
     await joinRoom(b.page, room);
     const joinedAt = Date.now();
-    return { ana: a, ben: b, joinedAt, close: () => Promise.all([a.context.close(), b.context.close()]) };
+    /** When each person's first relay credentials came, against their own Join (negative: before it). */
+    const relayCame = () =>
+      `relay credentials: Ana ${a.credentials[0] ? `${a.credentials[0].at - anaJoinedAt} ms` : 'none'}, Ben ${b.credentials[0] ? `${b.credentials[0].at - joinedAt} ms` : 'none'} after their Join`;
+    return { ana: a, ben: b, joinedAt, relayCame, close: () => Promise.all([a.context.close(), b.context.close()]) };
   }
 
   it('ordinary home routers, function out of reach: the call still connects directly (no relay)', async () => {
@@ -194,9 +198,9 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
   it('two symmetric NATs with the relay over UDP: the call connects through it, media both ways', async () => {
     world.topology.setRouter(1, 'symmetric');
     world.topology.setRouter(2, 'symmetric');
-    const { ana, ben, joinedAt, close } = await call('relay udp');
+    const { ana, ben, joinedAt, relayCame, close } = await call('relay udp');
     await bothFlowing(ana.page, ben.page, 30_000);
-    figures.push(`setup, through the relay (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms`);
+    figures.push(`setup, through the relay (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms; ${relayCame()}`);
     expect(ana.credentials.length).toBeGreaterThan(0);
     expect(ana.credentials[0]!.username).toMatch(/^\d+:[\w-]+$/);
     for (const p of [ana, ben]) {
