@@ -49,6 +49,8 @@ export class Connection {
   /** Made while our join commits; its outbox waits for release(). */
   held: boolean;
   private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Relay credentials that came after this connection started (relayArrived). */
+  private lateRelay: RTCConfiguration | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -100,6 +102,7 @@ export class Connection {
     this.peerPc = peerPc;
     this.outbox.address({ uid: peer.uid, session: peer.session, pc: peerPc });
     this.recovery.watchPath();
+    if (!this.recovery.everConnected) this.restartWithLateRelaySoon();
   }
 
   /** Our seat is committed: what the held connection made goes out now. */
@@ -157,6 +160,17 @@ export class Connection {
    */
   relayArrived(config: RTCConfiguration): void {
     if (this.recovery.everConnected) return;
+    this.lateRelay = config;
+    this.restartWithLateRelaySoon();
+  }
+
+  /**
+   * A pre-offer made without the relay, while alone, has nobody to restart towards when the
+   * credentials come: the grace starts again when someone answers it (bind).
+   */
+  private restartWithLateRelaySoon(): void {
+    const config = this.lateRelay;
+    if (!config) return;
     clearTimeout(this.lateRelayTimer);
     this.lateRelayTimer = setTimeout(() => {
       if (!this.recovery.everConnected && this.canRestart()) this.link.restartIce(config);

@@ -302,6 +302,23 @@ describe('no path between the two networks', () => {
     expect(openLink(a)[0]!.restarts).toBe(0);
   });
 
+  it('relay credentials that come while the first person waits alone: once someone answers and 2.5 s pass unconnected, she restarts with them', async () => {
+    net.up = false;
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    a.call.relayArrived(relay); // her pre-offer went out without them; nobody to restart towards yet
+    await wait(3_000);
+    expect(openLink(a)[0]!.restartConfigs).toEqual([]);
+    await join(b); // Ben answers the pre-offer: from here the grace runs
+    await wait(2_300);
+    expect(openLink(a)[0]!.restartConfigs).toEqual([]);
+    net.up = true;
+    await wait(400);
+    expect(openLink(a)[0]!.restartConfigs).toEqual([relay]);
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected', 5_000);
+  });
+
   it('relay credentials that come once the call is connected change nothing now (the next connection starts with them)', async () => {
     const [a, b] = await callOf();
     b.call.relayArrived(relay);
