@@ -162,7 +162,7 @@ export class Person {
   /** Types into the room-name field, as a person would. */
   async typeRoom(/** @type {string} */ name) {
     if (this.engine === 'chromium') return void (await this.page.getByRole('textbox', { name: /room/i }).fill(name));
-    const field = await this.page.$('::-p-aria([name="Room name"][role="textbox"])');
+    const field = await this.#firefoxControl('textbox', 'Room name');
     if (!field) throw new Error(`no room-name field: ${await seen(this)}`);
     await field.evaluate((el) => (el.value = ''));
     await field.type(name);
@@ -171,9 +171,29 @@ export class Person {
   /** Clicks the button with this accessible name. */
   async press(/** @type {string} */ name) {
     if (this.engine === 'chromium') return void (await this.page.getByRole('button', { name, exact: true }).click());
-    const button = await this.page.$(`::-p-aria([name="${name}"][role="button"])`);
+    const button = await this.#firefoxControl('button', name);
     if (!button) throw new Error(`no button "${name}": ${await seen(this)}`);
     await button.click();
+  }
+
+  /**
+   * Firefox: the visible text field or button with this label, found in the page's DOM (its
+   * <label>, aria-label or text). Not puppeteer's ::-p-aria: that turns on Firefox's
+   * accessibility engine in the page's process, and with it a click took 22 s to arrive and
+   * each typed character ~0.5 s beside a call (2026-11-30).
+   */
+  async #firefoxControl(/** @type {'textbox' | 'button'} */ role, /** @type {string} */ name) {
+    const handle = await this.page.evaluateHandle(
+      (role, name) => {
+        const label = (/** @type {any} */ el) =>
+          (el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? '').trim().replace(/\s+/g, ' ');
+        const all = [...document.querySelectorAll(role === 'button' ? 'button' : 'input:not([type]), input[type=text], textarea')];
+        return all.find((el) => label(el) === name && el.checkVisibility()) ?? null;
+      },
+      role,
+      name,
+    );
+    return handle.asElement();
   }
 
   /** Saves test-results/screenshots/<name>.png and returns its path. */
