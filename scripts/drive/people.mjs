@@ -178,9 +178,10 @@ export class Person {
 
   /**
    * Firefox: the visible text field or button with this label, found in the page's DOM (its
-   * <label>, aria-label or text). Not puppeteer's ::-p-aria: that turns on Firefox's
-   * accessibility engine in the page's process, and with it a click took 22 s to arrive and
-   * each typed character ~0.5 s beside a call (2026-11-30).
+   * <label>, aria-label or text). Not puppeteer's ::-p-aria, which asks Firefox for its
+   * accessibility tree (likely starting its accessibility engine in the page's process): with
+   * it a Join click took 10-22 s to arrive and each typed character ~0.5 s beside a call, and
+   * the Firefox group took 323 s instead of 151 s (2026-11-30).
    */
   async #firefoxControl(/** @type {'textbox' | 'button'} */ role, /** @type {string} */ name) {
     const handle = await this.page.evaluateHandle(
