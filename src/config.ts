@@ -278,10 +278,12 @@ export function iceServersFresh(): boolean {
 
 /**
  * The configuration to apply (pc.setConfiguration) before an ICE restart or to a new
- * connection: the same servers, with relay credentials renewed if they expire soon.
+ * connection: the same servers, with relay credentials renewed if they expire soon. A restart
+ * waits for credentials still on their way at most TURN_TIMEOUT_MS (a sign-in stuck behind a
+ * cut would otherwise hold it for SIGN_IN_WAIT_MS); then it goes with what the page holds.
  */
 export function refreshRtcConfig(): Promise<RTCConfiguration> {
-  return (source ??= new RtcConfigSource(null)).get();
+  return (source ??= new RtcConfigSource(null)).get({ waitMs: TURN_TIMEOUT_MS });
 }
 
 /** "Hide my address": stored for next time and applied from the next connection or restart. */
