@@ -18,6 +18,8 @@
 //          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
 //          --relay N (5): calls between two homes behind NAT routers, direct and through the TURN
 //                         relay, each, in the relay world of the relay suite (root; after the rest)
+//          --camera hd|small (hd): the fake camera, 1280x720 built in (what people get) or the suites'
+//                         320x240 file (the 2 cores not saturated by the two pages' video)
 //          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
 //          --report       print the table again from bench/results.json (no run; after a change
 //                         to the summary code, or to read the last results)
@@ -59,6 +61,7 @@ const { values: args } = parseArgs({
     'load-runs': { type: 'string' },
     'more-candidates': { type: 'string' },
     relay: { type: 'string' },
+    camera: { type: 'string' },
     quick: { type: 'boolean', default: false },
     ref: { type: 'string' },
     report: { type: 'boolean', default: false },
@@ -95,7 +98,11 @@ const options = {
   unthrottledLoadRuns: quick ? 1 : 3,
   // Calls through NAT routers, direct and through the TURN relay, each (root only; own world).
   relay: int(args.relay, quick ? 1 : 5),
+  // The fake camera: 'hd' (Chromium's built-in one at the app's 1280x720, what people get) or
+  // 'small' (the suites' 320x240 file: two pages that do not saturate the 2 cores).
+  camera: args.camera ?? 'hd',
 };
+if (!['hd', 'small'].includes(options.camera)) throw new Error(`--camera ${options.camera}: 'hd' or 'small'`);
 options.rejoins = Math.min(options.rejoins, options.calls);
 
 const started = performance.now();

@@ -8,8 +8,8 @@ import { diagnose as diagnosePage, launch as launchBrowser } from '../drive/peop
 export { BASE_URL } from '../drive/people.mjs';
 
 /** The bench's Chromium (a scripts/drive Browser: `.native` is Playwright's). */
-export function launch() {
-  return launchBrowser('chromium', { camera: 'hd' }); // what people get: the app's 1280x720
+export function launch({ camera = 'hd' } = {}) {
+  return launchBrowser('chromium', { camera }); // 'hd': what people get, the app's 1280x720
 }
 
 /**
@@ -38,6 +38,8 @@ export function instrument() {
     src: 0,
     frames: [],
     pcs: [],
+    /** Signaling milestones seen on the wire: [what, at]. */
+    marks: [],
     reads: 0,
     writes: 0,
   };
@@ -55,6 +57,11 @@ export function instrument() {
     const url = this.__url ?? '';
     const firestore = /google\.firestore\.v1\.Firestore|\/documents[:/]/.test(url);
     if (firestore && typeof body === 'string') {
+      // An outbox (rooms/{id}/peers/{uid}) written by a commit: the answer that completes a call.
+      if (url.includes(':commit') && body.includes('/peers/')) {
+        B.marks.push(['outbox commit sent', now()]);
+        this.addEventListener('load', () => B.marks.push(['outbox commit done', now()]));
+      }
       try {
         if (url.includes(':commit')) B.writes += JSON.parse(body).writes?.length ?? 0;
         else if (url.includes('/Write/channel')) {
@@ -75,7 +82,10 @@ export function instrument() {
         }
         const part = text.slice(seen);
         seen = text.length;
-        if (url.includes('/Listen/channel')) B.reads += count(/"documentChange"/g, part);
+        if (url.includes('/Listen/channel')) {
+          B.reads += count(/"documentChange"/g, part);
+          if (/"documentChange"[^]*\/peers\//.test(part)) B.marks.push(['outbox received', now()]);
+        }
         else if (url.includes(':batchGet')) B.reads += count(/"(found|missing)"/g, part);
         else if (url.includes(':runQuery')) B.reads += Math.max(1, count(/"document"/g, part));
       };
@@ -177,6 +187,7 @@ export function readBench(page) {
       src: B.src,
       frames: B.frames.slice(),
       pcs: JSON.parse(JSON.stringify(B.pcs)),
+      marks: B.marks.slice(),
       metrics: { reads: B.reads, writes: B.writes },
       // Firestore and Auth requests that have finished, on the same clock (resource timing).
       net: performance

@@ -8,6 +8,7 @@ import { waitForState as waitFor, seen } from '../drive/people.mjs';
 import { newPerson, nextRemoteFrame, readBench } from './browser.mjs';
 
 const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
+import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore.mjs';
 
 /** A call that shows no remote frame on a side within this long after the click counts as failed. */
@@ -123,11 +124,13 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
       await sleep(Math.max(0, result.anaWaitingAt + benAfterWaitingMs - Date.now()));
       result.gapMs = Date.now() - result.anaWaitingAt;
     }
+    const cpuBefore = process.env.DUET_BENCH_CPU ? { at: Date.now(), snap: cpuSnapshot() } : null;
     await ben.page.getByRole('button', { name: 'Join' }).click();
     const [fa, fb] = await Promise.all([
       nextRemoteFrame(ana.page, { after: 0, timeoutMs: FRAME_TIMEOUT_MS }),
       nextRemoteFrame(ben.page, { after: 0, timeoutMs: FRAME_TIMEOUT_MS }),
     ]);
+    if (cpuBefore) result.cpu = { wallMs: Date.now() - cpuBefore.at, byKind: cpuBetween(cpuBefore.snap, cpuSnapshot()) };
     lap('click to frames');
     // Let late candidates and acknowledgements land before counting.
     await sleep(300);
@@ -136,6 +139,9 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
     result.t0 = t0;
     result.ana = { firstFrame: fa ? fa.presented - t0 : null, frame: fa, ...milestones(a.pcs, t0), state: a.state };
     result.ben = { firstFrame: fb ? fb.presented - t0 : null, frame: fb, ...milestones(b.pcs, t0), requests: requests(b.net, t0), state: b.state };
+    // The answer's way to Ana: Ben's outbox commit sent and done, Ana's Listen stream bringing it.
+    const mark = (marks, what) => marks.find(([w, at]) => w === what && at >= t0)?.[1] - t0;
+    result.answerTransit = { commitSent: mark(b.marks, 'outbox commit sent'), commitDone: mark(b.marks, 'outbox commit done'), anaReceived: mark(a.marks, 'outbox received') };
     result.firestore = {
       // Everything both pages counted so far (create + pre-offer + join + connect) ...
       client: { writes: a.metrics.writes + b.metrics.writes, reads: a.metrics.reads + b.metrics.reads },

@@ -4,6 +4,7 @@
 // and fully gathered before the clock starts, like the app's pre-offer), and the
 // answer and candidates are handed to the other page through Playwright, with no
 // network in between. The clock starts when the second page starts answering.
+import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { newPerson, nextRemoteFrame } from './browser.mjs';
 import { FRAME_TIMEOUT_MS } from './calls.mjs';
 
@@ -101,11 +102,13 @@ export async function floorCall(browser) {
     await Promise.all([a.page.goto(FLOOR_PATH), b.page.goto(FLOOR_PATH)]);
     await Promise.all([a.page.evaluate(() => window.floor.media()), b.page.evaluate(() => window.floor.media())]);
     const offer = await a.page.evaluate(() => window.floor.offer());
+    const cpuBefore = process.env.DUET_BENCH_CPU ? { at: Date.now(), snap: cpuSnapshot() } : null;
     const t0 = await b.page.evaluate((sdp) => window.floor.answer(sdp), offer);
     const [fa, fb] = await Promise.all([
       nextRemoteFrame(a.page, { after: t0, timeoutMs: FRAME_TIMEOUT_MS }),
       nextRemoteFrame(b.page, { after: t0, timeoutMs: FRAME_TIMEOUT_MS }),
     ]);
+    if (cpuBefore) result.cpu = { wallMs: Date.now() - cpuBefore.at, byKind: cpuBetween(cpuBefore.snap, cpuSnapshot()) };
     result.offerer = fa ? fa.presented - t0 : null;
     result.answerer = fb ? fb.presented - t0 : null;
     result.ok = !!(fa && fb);

@@ -292,7 +292,7 @@ export function table(summary, meta) {
     );
   out.push('');
   out.push(`Duet bench — ${meta.date}, ${meta.machine.cpus} × ${meta.machine.cpuModel}, load average ${meta.machine.loadDuringRun.p50} (max ${meta.machine.loadDuringRun.max}) during the run`);
-  out.push(`Chromium ${meta.chromium}, firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`);
+  out.push(`Chromium ${meta.chromium} (fake camera: ${meta.options?.camera === 'small' ? "the suites' 320x240 file" : 'built in, 1280x720'}), firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`);
   out.push('');
   out.push(`  ${pad('Call setup: Join click → first remote frame (ms)', 44)}${lpad('n', 4)}${lpad('fail', 6)}${lpad('p50', 7)}${lpad('p95', 7)}${lpad('max', 7)}${lpad('p50/fl', 9)}${lpad('p95/fl', 9)}`);
   row('Duet: Ana (waiting, pre-offer published)', setup.ana, setup.calls, setup.failures, floor.offerer);

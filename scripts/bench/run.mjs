@@ -56,7 +56,7 @@ const sampleLoad = setInterval(() => load.push(loadavg()[0]), 5_000);
 const fmt = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 
 const raw = { early: [], recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
-const browser = await launch();
+const browser = await launch({ camera: options.camera });
 raw.chromium = await browser.version();
 log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
 
