@@ -40,7 +40,19 @@ export interface Outbox {
 
 export type JoinResult =
   | { kind: 'full' }
-  | { kind: 'joined'; offer: PreOffer | null; room: RoomView };
+  | {
+      kind: 'joined';
+      offer: PreOffer | null;
+      room: RoomView;
+      /** The answer to `offer` was committed with the seat: its descN and how many candidates it carried. */
+      sentWithSeat?: { descN: number; candidates: number } | null;
+    };
+
+/**
+ * Hears of the pre-offer the join read, while the seat is being committed, and may hand back
+ * the answer to commit with the seat (or null: the seat goes alone).
+ */
+export type OnPreOffer = (offer: PreOffer, from: Seat) => Promise<Omit<Outbox, 'uid'> | null> | void;
 
 export type Unsubscribe = () => void;
 
@@ -53,10 +65,12 @@ export interface RoomBackend {
   /**
    * Takes (or retakes) a seat in one transaction, creating the room if needed.
    * `onPreOffer`: called as soon as the transaction has read the waiting person's pre-offer,
-   * while the seat is still being committed, so the answer can be made meanwhile. Only an
-   * offer that join() then resolves with is ours to answer; the seat isn't ours before.
+   * while the seat is still being committed, so the answer can be made meanwhile; the
+   * answer it resolves with is written in the same commit as the seat (one write reaches
+   * the waiting person with both). Only an offer that join() then resolves with is ours to
+   * answer; the seat isn't ours before.
    */
-  join(roomId: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult>;
+  join(roomId: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult>;
   /** The person is about to join this room (the name typed): get ready for it (optional). */
   prepare?(roomId: string): void;
   /** Calls back with every change of the room; null when it no longer exists. */

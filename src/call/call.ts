@@ -89,10 +89,10 @@ export class Call {
     const { roomId } = this.options;
     this.startedAt = performance.now();
     let joining = true;
-    const result = await this.backend.join(roomId, this.session, (offer, from) => {
-      // The answer is made while our seat commits (it goes out only once the seat is ours).
-      if (joining && !this.ended) this.pairing.prepareAnswer(offer, from);
-    });
+    // The answer is made while our seat commits, and goes out with it.
+    const result = await this.backend.join(roomId, this.session, (offer, from) =>
+      joining && !this.ended ? this.pairing.prepareAnswer(offer, from) : Promise.resolve(null),
+    );
     joining = false;
     if (result.kind === 'full') {
       this.pairing.dropHeld();
@@ -100,7 +100,7 @@ export class Call {
       return 'full';
     }
     this.room = result.room;
-    if (result.offer) this.pairing.answerPreOffer(result.offer);
+    if (result.offer) this.pairing.answerPreOffer(result.offer, result.sentWithSeat ?? null);
     else this.pairing.dropHeld();
     this.unsubs.push(this.backend.watchRoom(roomId, (room) => this.onRoom(room), (e) => this.options.fail(e, 'watching the room')));
     this.subscribeInbox();

@@ -105,10 +105,29 @@ export class Connection {
     if (!this.recovery.everConnected) this.restartWithLateRelaySoon();
   }
 
-  /** Our seat is committed: what the held connection made goes out now. */
-  release(): void {
+  /**
+   * The held connection's answer, for the join to commit with our seat, once it is made;
+   * null when it takes longer than `waitMs` (the seat goes without it, the answer after).
+   */
+  async heldAnswer(waitMs: number): Promise<OutboxWrite | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const made = await Promise.race([
+      this.outbox.whenDescribed().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!made || !this.held || this.peerUid === null || this.peerSession === null) return null;
+    return this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
+  }
+
+  /**
+   * Our seat is committed: what the held connection made goes out now, but for what went
+   * out with the seat (`sentWithSeat`: the answer and the candidates it carried).
+   */
+  release(sentWithSeat?: { descN: number; candidates: number } | null): void {
     if (!this.held || this.peerUid === null || this.peerSession === null) return;
     this.held = false;
+    if (sentWithSeat) this.outbox.sentElsewhere(sentWithSeat);
     this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
   }
 

@@ -45,6 +45,8 @@ export class OutboxSender {
   private writes = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private to: Address | null = null;
+  /** Waiting for our first description (whenDescribed). */
+  private describedWaiters: (() => void)[] = [];
 
   constructor(
     private readonly session: string,
@@ -61,11 +63,42 @@ export class OutboxSender {
     if (this.candidates.length > this.publishedCandidates || this.descN > this.publishedDescN) this.schedule();
   }
 
+  /** Resolves once the connection has made a description (an answer being prepared). */
+  whenDescribed(): Promise<void> {
+    if (this.description) return Promise.resolve();
+    return new Promise((resolve) => this.describedWaiters.push(resolve));
+  }
+
+  /** What a write to `to` would carry now, without writing it (see sentElsewhere). */
+  snapshot(to: Address): OutboxWrite {
+    return {
+      session: this.session,
+      pc: this.pc,
+      to: to.uid,
+      toSession: to.session,
+      toPc: to.pc ?? '',
+      descN: this.descN,
+      description: this.description,
+      candidates: [...this.candidates],
+    };
+  }
+
+  /**
+   * A snapshot went out with another write (the answer committed with our seat): what it
+   * carried is not written again, and the next write is an ordinary one.
+   */
+  sentElsewhere(sent: { descN: number; candidates: number }): void {
+    this.writes += 1;
+    this.publishedDescN = Math.max(this.publishedDescN, sent.descN);
+    this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates);
+  }
+
   /** A description or candidate our peer connection produced. */
   add(m: SignalMessage): void {
     if (m.description) {
       this.descN += 1;
       this.description = m.description;
+      this.describedWaiters.splice(0).forEach((resolve) => resolve());
     }
     if (m.candidate) {
       const ufrag = m.candidate.usernameFragment;

@@ -6,11 +6,18 @@
 
 import type { Outbox, PreOffer, RoomBackend, RoomView, Seat } from './backend.ts';
 import { Connection, type LinkFactory } from './connection.ts';
-import { isCurrent, isFreshOffer } from './outbox.ts';
+import { isCurrent, isFreshOffer, type OutboxWrite } from './outbox.ts';
 import type { PeerLink } from './peer.ts';
 
 /** How long the pre-offer waits for ICE gathering before it is published anyway. */
 const PRE_OFFER_GATHER_MS = 1_000;
+/**
+ * How long the join may hold its commit for the answer to the pre-offer it read, so the
+ * seat and the answer reach the waiting person in one write. Making an answer takes
+ * 10-150 ms on a phone (more on a loaded machine); past this, the seat goes alone and the
+ * answer follows in its own write.
+ */
+export const ANSWER_WITH_SEAT_WAIT_MS = 1_500;
 
 export function newId(): string {
   return crypto.randomUUID().replaceAll('-', '').slice(0, 20);
@@ -132,12 +139,19 @@ export class Pairing {
    * The join has read the waiting person's pre-offer and is committing our seat: make the
    * answer meanwhile, and send it once answerPreOffer() confirms the same offer.
    */
-  prepareAnswer(offer: PreOffer, peer: Seat): void {
+  prepareAnswer(offer: PreOffer, peer: Seat): Promise<OutboxWrite | null> {
     const c = this.conn;
-    if (c && !c.held) return; // never in place of a real connection
-    if (this.holdsAnswerTo(offer)) return; // a retried transaction read the same
+    if (c && !c.held) return Promise.resolve(null); // never in place of a real connection
+    // A retried transaction that read the same offer gets the same answer.
+    const held = this.holdsAnswerTo(offer) ? c! : this.replaceWithHeld(offer, peer);
+    return held.heldAnswer(ANSWER_WITH_SEAT_WAIT_MS);
+  }
+
+  private replaceWithHeld(offer: PreOffer, peer: Seat): Connection {
     this.drop();
-    this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp }, held: true }).answered(1);
+    const c = this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp }, held: true });
+    c.answered(1);
+    return c;
   }
 
   private holdsAnswerTo(offer: PreOffer): boolean {
@@ -151,8 +165,8 @@ export class Pairing {
   }
 
   /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
-  answerPreOffer(offer: PreOffer): void {
-    if (this.holdsAnswerTo(offer)) return this.conn!.release();
+  answerPreOffer(offer: PreOffer, sentWithSeat: { descN: number; candidates: number } | null = null): void {
+    if (this.holdsAnswerTo(offer)) return this.conn!.release(sentWithSeat);
     this.dropHeld();
     const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
     if (!peer || peer.session !== offer.session) return;

@@ -30,10 +30,11 @@ import {
   Timestamp,
   updateDoc,
   where,
+  type DocumentData,
   type DocumentReference,
   type Firestore,
 } from 'firebase/firestore';
-import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
+import type { JoinResult, OnPreOffer, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
 import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
 import { expires, joinRoom, leaveRoom, parseRoom, type StoredOffer } from './join.ts';
@@ -155,18 +156,22 @@ class FirestoreBackend implements RoomBackend {
     }
   }
 
-  async join(name: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult> {
+  async join(name: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult> {
     const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
-    // The pre-offer the transaction's read found, opened while the commit is on its way.
+    // The pre-offer the transaction's read found, opened before the commit, and the answer
+    // the call made to it, which the commit carries (the last attempt's, on a retry).
     let opened: { stored: StoredOffer; offer: Promise<PreOffer | null> } | null = null;
+    let answer: Omit<Outbox, 'uid'> | null = null;
     const joined = await joinRoom(this.db, s.id, this.uid, session, {
       now: () => this.now(),
       ...(onPreOffer
         ? {
-            onPreOffer: (stored: StoredOffer, from: Seat) => {
+            onPreOffer: async (stored: StoredOffer, from: Seat) => {
               opened = { stored, offer: this.openOffer(s, stored) };
-              void opened.offer.then((p) => p && onPreOffer(p, from));
+              const offer = await opened.offer;
+              answer = (offer && (await onPreOffer(offer, from))) || null;
+              return answer && this.outboxData(s, answer);
             },
           }
         : {}),
@@ -178,7 +183,13 @@ class FirestoreBackend implements RoomBackend {
     this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
     const early = opened as { stored: StoredOffer; offer: Promise<PreOffer | null> } | null;
     const offer = await (early && early.stored === joined.offer ? early.offer : this.openOffer(s, joined.offer));
-    return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true } };
+    const sent = joined.withAnswer ? (answer as Omit<Outbox, 'uid'> | null) : null;
+    return {
+      kind: 'joined',
+      offer,
+      room: { seats: joined.room.seats, offer: null, live: true },
+      sentWithSeat: sent && { descN: sent.descN, candidates: sent.candidates.length },
+    };
   }
 
   watchRoom(name: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe {
@@ -239,21 +250,21 @@ class FirestoreBackend implements RoomBackend {
     }, onError);
   }
 
+  /** An outbox document as stored: the descriptions and candidates sealed with the room key. */
+  private async outboxData(s: RoomSecrets, box: Omit<Outbox, 'uid'>): Promise<DocumentData> {
+    const head = { uid: this.uid, session: box.session, pc: box.pc, descN: box.descN };
+    const d = box.description;
+    const [description, candidates] = await Promise.all([
+      d ? seal(s.key, descContext(s.id, head, d.type), JSON.stringify(d.sdp ?? '')).then((sealed) => ({ type: d.type, sealed })) : null,
+      seal(s.key, candContext(s.id, head), JSON.stringify(box.candidates)),
+    ]);
+    return { ...head, to: box.to, toSession: box.toSession, toPc: box.toPc, description, candidates, at: serverTimestamp(), expires: expires() };
+  }
+
   async writeOutbox(name: string, box: Omit<Outbox, 'uid'>, urgent = false): Promise<void> {
     const s = await this.roomSecrets(name);
     const ref = doc(this.room(s.id), 'peers', this.uid);
-    const head = { uid: this.uid, session: box.session, pc: box.pc, descN: box.descN };
-    const d = box.description;
-    const data = {
-      ...head,
-      to: box.to,
-      toSession: box.toSession,
-      toPc: box.toPc,
-      description: d ? { type: d.type, sealed: await seal(s.key, descContext(s.id, head, d.type), JSON.stringify(d.sdp ?? '')) } : null,
-      candidates: await seal(s.key, candContext(s.id, head), JSON.stringify(box.candidates)),
-      at: serverTimestamp(),
-      expires: expires(),
-    };
+    const data = await this.outboxData(s, box);
     if (urgent) {
       // A read-free transaction is committed with one request. The first plain write of
       // a page must first open the SDK's write stream (two more round trips, ~80 ms

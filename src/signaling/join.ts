@@ -35,15 +35,25 @@ export interface StoredRoom {
 export type JoinOutcome =
   | { kind: 'full' }
   /** `room`: the seats as the join found them (without ours), `offer`: the pre-offer it consumed. */
-  | { kind: 'created' | 'rejoined' | 'seated'; room: StoredRoom; offer: StoredOffer | null };
+  | {
+      kind: 'created' | 'rejoined' | 'seated';
+      room: StoredRoom;
+      offer: StoredOffer | null;
+      /** The joiner's outbox (the answer to `offer`) was written in the same commit. */
+      withAnswer?: boolean;
+    };
 
 export interface JoinOptions {
   /** The server's clock, estimated (decides which seats are stale). */
   now?: () => number;
   /** Counts transaction runs and race losses retried from a fresh read (the race test reports them). */
   stats?: { attempts: number; deniedRetries: number };
-  /** The read found a pre-offer to consume (called before the commit; again on a retry). */
-  onPreOffer?: (offer: StoredOffer, from: Seat) => void;
+  /**
+   * The read found a pre-offer to consume (called before the commit; again on a retry). It
+   * may resolve with the joiner's outbox (the answer), which is then written in the same
+   * commit: the rules judge it on the room as it will be, with the seat taken.
+   */
+  onPreOffer?: (offer: StoredOffer, from: Seat) => Promise<DocumentData | null> | void;
 }
 
 export function expires(): Timestamp {
@@ -117,8 +127,9 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
       const offer = o && fresh.some((s) => s.uid === o.uid && s.session === o.session) ? o : null;
       if (o) update.push('offer', null);
       (tx.update as (...a: unknown[]) => void)(ref, ...update);
-      if (offer) options.onPreOffer?.(offer, fresh.find((s) => s.uid === offer.uid)!);
-      return { kind: 'seated', room: { seats: fresh, offer: null }, offer };
+      const answer = offer ? await options.onPreOffer?.(offer, fresh.find((s) => s.uid === offer.uid)!) : null;
+      if (answer) tx.set(outboxRef(ref, uid), answer);
+      return { kind: 'seated', room: { seats: fresh, offer: null }, offer, withAnswer: !!answer };
     },
     { maxAttempts: 25 },
   );

@@ -235,6 +235,16 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect((await stored(roomPath()))?.offer).toBeNull();
     });
 
+    test('join with the answer: the seat and my outbox (the answer to the pre-offer) in one commit (join transaction)', async () => {
+      await seed(room(ALONE, aliceOffer()));
+      const outcome = await allowed(
+        joinRoom(bob, ROOM, 'bob', B, { onPreOffer: async (o) => f.outbox('bob', B, o.uid, o.session) }),
+      );
+      expect(outcome).toMatchObject({ kind: 'seated', withAnswer: true });
+      expect(await seatsOf()).toEqual(['alice', 'bob']);
+      expect((await stored(peerPath('bob')))?.description?.type).toBe('answer');
+    });
+
     test('join: a plain update adding my seat, clearing the offer, renewing expires', async () => {
       await seed(room(ALONE, aliceOffer()));
       await allowed(updateDoc(doc(bob, roomPath()), sit('bob', B)));

@@ -14,7 +14,7 @@
 // "urgent" path does), no server timestamps estimate (one clock for all), no
 // permission-denied listener deaths (listeners simply keep listening).
 
-import type { JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../../../src/call/backend.ts';
+import type { JoinResult, OnPreOffer, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../../../src/call/backend.ts';
 import { PRESENCE_TIMEOUT_MS } from '../../../src/call/backend.ts';
 
 /** One-way delay between a client and the server. */
@@ -121,11 +121,23 @@ export class MemoryBackend implements RoomBackend {
    * As the Firestore transaction: a read (one round trip), after which `onPreOffer` hears of
    * the pre-offer it consumes, then the commit (another). The server decides atomically.
    */
-  async join(roomId: string, session: string, onPreOffer?: (offer: PreOffer, from: Seat) => void): Promise<JoinResult> {
+  async join(roomId: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult> {
     const result = await this.roundTrip(() => this.joinOnServer(roomId, session));
     if (result.kind === 'joined' && result.offer) {
       const offer = result.offer;
-      onPreOffer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
+      // The answer the caller hands back goes out with the commit (here: once it is made;
+      // the seat was already decided at the read).
+      const answer = await onPreOffer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
+      if (answer) {
+        const room = this.server.rooms.get(roomId);
+        if (room?.seats.get(this.uid)?.session === session) {
+          const full: Outbox = { ...structuredClone(answer), uid: this.uid };
+          room.outboxes.set(this.uid, full);
+          this.write('outbox with the seat');
+          this.server.notifyInbox(roomId, full);
+          result.sentWithSeat = { descN: answer.descN, candidates: answer.candidates.length };
+        }
+      }
     }
     await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
     return result;
