@@ -114,7 +114,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       await pc.setRemoteDescription(offer);
       addTracks();
       openChannel();
-      await pc.setLocalDescription();
+      await pc.setLocalDescription(asDtlsServer(await pc.createAnswer()));
       if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
     });
   } else {
@@ -196,4 +196,17 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       pc.close();
     },
   };
+}
+
+/**
+ * The answer to a connection's first offer makes us the DTLS server (`a=setup:passive`; the
+ * browser's default is `active`, the client), so the offerer starts the handshake. Why: our
+ * ICE checks succeed before the offerer has our answer (the offerer answers them with its own
+ * password alone), and a DTLS client hello we sent then finds no fingerprint to check on the
+ * other side and is lost; its retransmission came 100-400 ms later (the bench's breakdown,
+ * docs/PERFORMANCE.md). The offerer starts DTLS once it has the answer, so nothing is lost.
+ * Later answers keep the role the connection has.
+ */
+export function asDtlsServer(answer: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
+  return { type: answer.type, sdp: answer.sdp?.replace(/^a=setup:active\r?$/gm, (line) => line.replace('active', 'passive')) ?? '' };
 }
