@@ -44,6 +44,15 @@ export function instrument() {
     writes: 0,
   };
   Object.defineProperty(window, '__bench', { value: B });
+  // Main-thread tasks over 50 ms (what keeps a page from handling its events in time).
+  B.longTasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) B.longTasks.push([abs(e.startTime), Math.round(e.duration)]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // no Long Tasks API
+  }
 
   // Firestore traffic, as the page sends and receives it.
   const count = (re, s) => (s.match(re) ?? []).length;
@@ -188,6 +197,7 @@ export function readBench(page) {
       frames: B.frames.slice(),
       pcs: JSON.parse(JSON.stringify(B.pcs)),
       marks: B.marks.slice(),
+      longTasks: B.longTasks.slice(),
       metrics: { reads: B.reads, writes: B.writes },
       // Firestore and Auth requests that have finished, on the same clock (resource timing).
       net: performance

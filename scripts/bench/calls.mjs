@@ -55,6 +55,8 @@ function milestones(pcs, t0) {
     localOffer: rel(pc.sld.find((d) => d.type === 'offer')?.at),
     gathered: rel(pc.gatheredAt),
     connected: rel(connected),
+    iceChecking: rel(pc.ice?.find(([s]) => s === 'checking')?.[1]),
+    iceConnected: rel(pc.ice?.find(([s]) => s === 'connected' || s === 'completed')?.[1]),
     localCandidates: pc.local.length,
     remoteCandidates: pc.remote,
     // More than one means the same connection was negotiated again (a repeated offer or answer).
@@ -125,11 +127,24 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
       result.gapMs = Date.now() - result.anaWaitingAt;
     }
     const cpuBefore = process.env.DUET_BENCH_CPU ? { at: Date.now(), snap: cpuSnapshot() } : null;
+    // DUET_BENCH_PROFILE=dir: a CPU profile of Ben's page from the click to the frames.
+    const profiler = process.env.DUET_BENCH_PROFILE ? await ben.page.context().newCDPSession(ben.page) : null;
+    if (profiler) {
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.send('Profiler.start');
+    }
     await ben.page.getByRole('button', { name: 'Join' }).click();
     const [fa, fb] = await Promise.all([
       nextRemoteFrame(ana.page, { after: 0, timeoutMs: FRAME_TIMEOUT_MS }),
       nextRemoteFrame(ben.page, { after: 0, timeoutMs: FRAME_TIMEOUT_MS }),
     ]);
+    if (profiler) {
+      const { profile } = await profiler.send('Profiler.stop');
+      const { writeFileSync, mkdirSync } = await import('node:fs');
+      mkdirSync(process.env.DUET_BENCH_PROFILE, { recursive: true });
+      writeFileSync(`${process.env.DUET_BENCH_PROFILE}/${room}.cpuprofile`, JSON.stringify(profile));
+    }
     if (cpuBefore) result.cpu = { wallMs: Date.now() - cpuBefore.at, byKind: cpuBetween(cpuBefore.snap, cpuSnapshot()) };
     lap('click to frames');
     // Let late candidates and acknowledgements land before counting.
@@ -141,6 +156,8 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
     result.ben = { firstFrame: fb ? fb.presented - t0 : null, frame: fb, ...milestones(b.pcs, t0), requests: requests(b.net, t0), state: b.state };
     // The answer's way to Ana: Ben's outbox commit sent and done, Ana's Listen stream bringing it.
     const mark = (marks, what) => marks.find(([w, at]) => w === what && at >= t0)?.[1] - t0;
+    const tasks = (list) => list.filter(([at, d]) => at + d >= t0).map(([at, d]) => [Math.round(at - t0), d]);
+    result.longTasks = { ana: tasks(a.longTasks ?? []), ben: tasks(b.longTasks ?? []) };
     result.answerTransit = { commitSent: mark(b.marks, 'outbox commit sent'), commitDone: mark(b.marks, 'outbox commit done'), anaReceived: mark(a.marks, 'outbox received') };
     result.firestore = {
       // Everything both pages counted so far (create + pre-offer + join + connect) ...
