@@ -48,8 +48,12 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
       benTxGetSpan: rounded(summary(good.map((c) => sub(c.ben.requests?.txGet?.end, c.ben.requests?.txGet?.start)))),
       benTxCommitSpan: rounded(summary(good.map((c) => sub(c.ben.requests?.txCommit?.end, c.ben.requests?.txCommit?.start)))),
       benStreamOpenToFirstWrite: rounded(summary(good.map((c) => sub(c.ben.requests?.firstStreamWrite?.start, c.ben.requests?.writeStreamOpen?.start)))),
-      benAnswerReadyToSent: rounded(summary(good.map((c) => sub(c.ben.requests?.firstStreamWrite?.start, c.ben.localAnswer)))),
-      benSentToAnaApplied: rounded(summary(good.map((c) => sub(c.ana.remoteAnswer, c.ben.requests?.firstStreamWrite?.start)))),
+      // The answer goes out in a commit (with the seat since issue 13; alone before, or when late).
+      benAnswerCommitSent: rounded(summary(good.map((c) => c.answerTransit?.commitSent))),
+      benAnswerReadyToSent: rounded(summary(good.map((c) => sub(c.answerTransit?.commitSent, c.ben.localAnswer)))),
+      benSentToAnaApplied: rounded(summary(good.map((c) => sub(c.ana.remoteAnswer, c.answerTransit?.commitSent)))),
+      anaAppliedToIceConnected: rounded(summary(good.map((c) => sub(c.ana.iceConnected, c.ana.remoteAnswer)))),
+      anaAppliedToConnected: rounded(summary(good.map((c) => sub(c.ana.connected, c.ana.remoteAnswer)))),
       // When Ben applied Ana's offer a second time, relative to his connection (negative: before it).
       benSecondOfferVsConnected: rounded(summary(good.map((c) => sub(c.ben.secondRemoteOffer, c.ben.connected)))),
       connectedToFrameAna: rounded(summary(good.map((c) => sub(c.ana.firstFrame, c.ana.connected)))),
@@ -337,11 +341,12 @@ export function table(summary, meta) {
   );
   out.push(
     `  Ben's requests (p50, ms after click): transaction get done ${ms(t.benTxGetDone.p50)}, commit done ${ms(t.benTxCommitDone.p50)}; ` +
-      `Write stream opened ${ms(t.benWriteStreamOpenStart.p50)}–${ms(t.benWriteStreamOpenDone.p50)}, first write sent ${ms(t.benFirstWriteStart.p50)}`,
+      `the commit carrying his answer sent ${ms(t.benAnswerCommitSent.p50)}; Write stream opened ${ms(t.benWriteStreamOpenStart.p50)}–${ms(t.benWriteStreamOpenDone.p50)}, first write sent ${ms(t.benFirstWriteStart.p50)}`,
   );
   out.push(
     `  Per call (p50, ms): transaction get ${ms(t.benTxGetSpan.p50)}, commit ${ms(t.benTxCommitSpan.p50)}; Write stream open → first write ${ms(t.benStreamOpenToFirstWrite.p50)}; ` +
-      `answer ready → sent ${ms(t.benAnswerReadyToSent.p50)}, sent → Ana applied it ${ms(t.benSentToAnaApplied.p50)}` +
+      `answer ready → its commit sent ${ms(t.benAnswerReadyToSent.p50)}, sent → Ana applied it ${ms(t.benSentToAnaApplied.p50)}, ` +
+      `Ana applied it → her ICE connected ${ms(t.anaAppliedToIceConnected.p50)} / connected ${ms(t.anaAppliedToConnected.p50)}` +
       (t.benSecondOfferVsConnected.n ? `; Ben's second negotiation ${ms(t.benSecondOfferVsConnected.p50)} ms after his connection (min ${ms(t.benSecondOfferVsConnected.min)})` : ''),
   );
   out.push(

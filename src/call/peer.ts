@@ -53,6 +53,29 @@ export interface PeerLink {
   close(): void;
 }
 
+/**
+ * A connection's first video frames are at most this wide (the camera's picture scaled down),
+ * and full size FULL_SIZE_AFTER_MS after it connects. Measured (docs/PERFORMANCE.md): at
+ * 1280x720 the first frame came ~550 ms later than at 320x180 on the build machines, in the
+ * floor (two plain pages) as in the app; the encoder's first 720p frames at the start bitrate
+ * are what costs. A phone's encoder ramps up the same way; the person sees a softer picture
+ * for a second.
+ */
+export const FIRST_FRAMES_MAX_WIDTH = 320;
+export const FULL_SIZE_AFTER_MS = 1_000;
+
+/** Sets every video encoding's scaleResolutionDownBy to `scale(track)` (best effort). */
+async function scaleVideo(pc: RTCPeerConnection, scale: (track: MediaStreamTrack) => number): Promise<void> {
+  for (const sender of pc.getSenders()) {
+    if (sender.track?.kind !== 'video') continue;
+    const factor = scale(sender.track);
+    const params = sender.getParameters();
+    if (!params.encodings?.length || params.encodings.every((e) => (e.scaleResolutionDownBy ?? 1) === factor)) continue;
+    for (const e of params.encodings) e.scaleResolutionDownBy = factor;
+    await sender.setParameters(params).catch(() => {}); // a browser that refuses keeps the full size
+  }
+}
+
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const { send, fail } = options;
   let polite = options.polite;
@@ -75,7 +98,18 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     remote.addTrack(track);
     options.onRemoteStream(remote);
   };
+  // The first frames go out small, and full size once the call is up (see startSmall).
+  let startedSmall = false;
+  let fullSizeTimer: ReturnType<typeof setTimeout> | undefined;
+  const startSmall = async () => {
+    if (startedSmall) return;
+    startedSmall = true;
+    await scaleVideo(pc, (track) => Math.max(1, (track.getSettings().width ?? 0) / FIRST_FRAMES_MAX_WIDTH));
+  };
   pc.onconnectionstatechange = () => {
+    if (pc.connectionState === 'connected' && startedSmall && fullSizeTimer === undefined) {
+      fullSizeTimer = setTimeout(() => void scaleVideo(pc, () => 1), FULL_SIZE_AFTER_MS);
+    }
     if (!closed) options.onConnectionState(pc.connectionState);
   };
   pc.onicecandidate = ({ candidate }) => {
@@ -90,6 +124,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       try {
         await pc.setLocalDescription();
         if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
+        await startSmall();
       } finally {
         makingOffer = false;
       }
@@ -116,6 +151,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       openChannel();
       await pc.setLocalDescription(asDtlsServer(await pc.createAnswer()));
       if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
+      await startSmall();
     });
   } else {
     addTracks();
@@ -192,6 +228,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     },
     close() {
       closed = true;
+      clearTimeout(fullSizeTimer);
       pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
       pc.close();
     },
