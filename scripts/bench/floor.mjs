@@ -11,7 +11,8 @@ import { FRAME_TIMEOUT_MS } from './calls.mjs';
 const FLOOR_PATH = '/bench-floor.html';
 
 // Same constraints as src/media/capture.ts, same answering order as src/call/peer.ts
-// (remote offer, then tracks, then the answer), same gathering wait as the pre-offer.
+// (remote offer, then tracks, then the answer), same first-frames size, same gathering wait
+// as the pre-offer.
 const FLOOR_HTML = `<!doctype html>
 <meta charset="utf-8" />
 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -43,6 +44,25 @@ const FLOOR_HTML = `<!doctype html>
     };
     return pc;
   }
+  // The app's media choice (src/call/peer.ts, FIRST_FRAMES_MAX_WIDTH and FULL_SIZE_AFTER_MS):
+  // the first frames at most 320 px wide, full size 1 s after the connection is up.
+  async function scaleVideo(scale) {
+    for (const s of pc.getSenders()) {
+      if (s.track?.kind !== 'video') continue;
+      const p = s.getParameters();
+      if (!p.encodings?.length) continue;
+      for (const e of p.encodings) e.scaleResolutionDownBy = scale(s.track);
+      await s.setParameters(p).catch(() => {});
+    }
+  }
+  function startSmall() {
+    pc.addEventListener('connectionstatechange', function full() {
+      if (pc.connectionState !== 'connected') return;
+      pc.removeEventListener('connectionstatechange', full);
+      setTimeout(() => scaleVideo(() => 1), 1000);
+    });
+    return scaleVideo((track) => Math.max(1, (track.getSettings().width ?? 0) / 320));
+  }
   window.floor = {
     async media() {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -55,6 +75,7 @@ const FLOOR_HTML = `<!doctype html>
       newPc();
       for (const t of stream.getTracks()) pc.addTrack(t, stream);
       await pc.setLocalDescription();
+      await startSmall();
       await new Promise((resolve) => {
         if (pc.iceGatheringState === 'complete') return resolve();
         const timer = setTimeout(resolve, 1000);
@@ -72,6 +93,7 @@ const FLOOR_HTML = `<!doctype html>
       for (const t of stream.getTracks()) pc.addTrack(t, stream);
       await pc.setLocalDescription();
       window.toPeer({ description: pc.localDescription.toJSON() });
+      await startSmall();
       return t0;
     },
     receive(message) {
