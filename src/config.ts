@@ -168,7 +168,9 @@ export class RtcConfigSource {
   /** Renews the credentials at `at` (ms since the epoch), whether or not anything asks for them. */
   private renewAt(at: number): void {
     clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => void this.freshTurn(), Math.max(1_000, at - this.now()));
+    // Forced: a browser's timer may fire a few ms before Date.now() reaches `at` (timers run on
+    // a monotonic clock), and a freshness check then would skip the renewal and schedule none.
+    this.renewTimer = setTimeout(() => void this.freshTurn({ force: true }), Math.max(1_000, at - this.now()));
   }
 
   /** Stops renewing (the page's source lives as long as the page; tests stop theirs). */
@@ -195,10 +197,11 @@ export class RtcConfigSource {
   async get({ waitMs }: { waitMs?: number } = {}): Promise<RTCConfiguration> {
     this.publicConfig ??= fetchPublicIceConfig(this.options.fetcher ?? ((...a) => fetch(...a)));
     let turnReady = this.freshTurn();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     if (waitMs !== undefined && !this.relayOnly) {
-      turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => setTimeout(() => r(this.usableTurn()), waitMs))]);
+      turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => (timer = setTimeout(() => r(this.usableTurn()), waitMs)))]);
     }
-    const [pub, turn] = await Promise.all([this.publicConfig, turnReady]);
+    const [pub, turn] = await Promise.all([this.publicConfig, turnReady]).finally(() => clearTimeout(timer));
     const policy: RTCIceTransportPolicy = this.relayOnly || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     return { iceServers: [...pub.iceServers, ...(turn?.iceServers ?? [])], iceTransportPolicy: policy };
   }
@@ -208,9 +211,9 @@ export class RtcConfigSource {
     return this.turn && this.turn.expiresAt > this.now() ? this.turn : null;
   }
 
-  private freshTurn(): Promise<TurnCredentials | null> {
+  private freshTurn({ force = false } = {}): Promise<TurnCredentials | null> {
     if (!this.turnSource) return Promise.resolve(null);
-    if (this.turn && this.iceServersFresh()) return Promise.resolve(this.turn);
+    if (!force && this.turn && this.iceServersFresh()) return Promise.resolve(this.turn);
     if (!this.turnRequest && this.now() - this.turnFailedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(this.usableTurn());
     // One request at a time; a failed one is tried again after RETRY_AFTER_FAILURE_MS.
     this.turnRequest ??= withTimeout(this.turnSource(), this.options.timeoutMs ?? SIGN_IN_WAIT_MS + TURN_TIMEOUT_MS)

@@ -121,19 +121,7 @@ export class OutboxSender {
       // The first write of a connection that answers is what the other person is waiting for.
       const urgent = this.writes === 0 && this.description?.type === 'answer';
       this.writes += 1;
-      this.write(
-        {
-          session: this.session,
-          pc: this.pc,
-          to: to.uid,
-          toSession: to.session,
-          toPc: to.pc ?? '',
-          descN: this.descN,
-          description: this.description,
-          candidates: this.candidates,
-        },
-        urgent,
-      );
+      this.write(this.snapshot(to), urgent);
     }, OUTBOX_BATCH_MS);
   }
 

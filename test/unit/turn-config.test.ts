@@ -141,6 +141,23 @@ describe('the page’s ICE configuration', () => {
     expect((await source.get()).iceServers![0]).toMatchObject({ credential: 'c3' });
   });
 
+  it('renews even when its timer fires a few ms before the clock it reads says it is due (a browser timer on a monotonic clock)', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    let minted = 0;
+    // The source's clock runs 3 ms behind the timers' (seen in Chromium: the relay suite's pages
+    // never renewed once the call's timing changed).
+    const source = make(async () => relay(++minted, Date.now() + 40_000), {
+      fetcher: publicFile({ iceServers: [] }),
+      relayOnly: false,
+      now: () => Date.now() - 3,
+    });
+    await source.get();
+    await vi.advanceTimersByTimeAsync(21_000);
+    expect(minted).toBe(2);
+    await vi.advanceTimersByTimeAsync(21_000);
+    expect(minted).toBe(3); // and it keeps renewing
+  });
+
   it('a failed renewal keeps credentials that have not expired yet', async () => {
     let now = 0;
     let fail = false;
