@@ -67,10 +67,7 @@ export function instrument() {
     const firestore = /google\.firestore\.v1\.Firestore|\/documents[:/]/.test(url);
     if (firestore && typeof body === 'string') {
       // An outbox (rooms/{id}/peers/{uid}) written by a commit: the answer that completes a call.
-      if (url.includes(':commit') && body.includes('/peers/')) {
-        B.marks.push(['outbox commit sent', now()]);
-        this.addEventListener('load', () => B.marks.push(['outbox commit done', now()]));
-      }
+      if (url.includes(':commit') && body.includes('/peers/')) B.marks.push(['outbox commit sent', now()]);
       try {
         if (url.includes(':commit')) B.writes += JSON.parse(body).writes?.length ?? 0;
         else if (url.includes('/Write/channel')) {
@@ -91,10 +88,7 @@ export function instrument() {
         }
         const part = text.slice(seen);
         seen = text.length;
-        if (url.includes('/Listen/channel')) {
-          B.reads += count(/"documentChange"/g, part);
-          if (/"documentChange"[^]*\/peers\//.test(part)) B.marks.push(['outbox received', now()]);
-        }
+        if (url.includes('/Listen/channel')) B.reads += count(/"documentChange"/g, part);
         else if (url.includes(':batchGet')) B.reads += count(/"(found|missing)"/g, part);
         else if (url.includes(':runQuery')) B.reads += Math.max(1, count(/"document"/g, part));
       };

@@ -8,6 +8,7 @@ import { waitForState as waitFor, seen } from '../drive/people.mjs';
 import { newPerson, nextRemoteFrame, readBench } from './browser.mjs';
 
 const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore.mjs';
 
@@ -55,7 +56,6 @@ function milestones(pcs, t0) {
     localOffer: rel(pc.sld.find((d) => d.type === 'offer')?.at),
     gathered: rel(pc.gatheredAt),
     connected: rel(connected),
-    iceChecking: rel(pc.ice?.find(([s]) => s === 'checking')?.[1]),
     iceConnected: rel(pc.ice?.find(([s]) => s === 'connected' || s === 'completed')?.[1]),
     localCandidates: pc.local.length,
     remoteCandidates: pc.remote,
@@ -141,7 +141,6 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
     ]);
     if (profiler) {
       const { profile } = await profiler.send('Profiler.stop');
-      const { writeFileSync, mkdirSync } = await import('node:fs');
       mkdirSync(process.env.DUET_BENCH_PROFILE, { recursive: true });
       writeFileSync(`${process.env.DUET_BENCH_PROFILE}/${room}.cpuprofile`, JSON.stringify(profile));
     }
@@ -154,11 +153,11 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
     result.t0 = t0;
     result.ana = { firstFrame: fa ? fa.presented - t0 : null, frame: fa, ...milestones(a.pcs, t0), state: a.state };
     result.ben = { firstFrame: fb ? fb.presented - t0 : null, frame: fb, ...milestones(b.pcs, t0), requests: requests(b.net, t0), state: b.state };
-    // The answer's way to Ana: Ben's outbox commit sent and done, Ana's Listen stream bringing it.
-    const mark = (marks, what) => marks.find(([w, at]) => w === what && at >= t0)?.[1] - t0;
+    // The answer's way out: the first commit carrying Ben's outbox after his click.
     const tasks = (list) => list.filter(([at, d]) => at + d >= t0).map(([at, d]) => [Math.round(at - t0), d]);
     result.longTasks = { ana: tasks(a.longTasks ?? []), ben: tasks(b.longTasks ?? []) };
-    result.answerTransit = { commitSent: mark(b.marks, 'outbox commit sent'), commitDone: mark(b.marks, 'outbox commit done'), anaReceived: mark(a.marks, 'outbox received') };
+    const sent = b.marks.find(([w, at]) => w === 'outbox commit sent' && at >= t0);
+    result.answerTransit = { commitSent: sent ? sent[1] - t0 : null };
     result.firestore = {
       // Everything both pages counted so far (create + pre-offer + join + connect) ...
       client: { writes: a.metrics.writes + b.metrics.writes, reads: a.metrics.reads + b.metrics.reads },

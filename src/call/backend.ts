@@ -44,8 +44,8 @@ export type JoinResult =
       kind: 'joined';
       offer: PreOffer | null;
       room: RoomView;
-      /** The answer to `offer` was committed with the seat: its descN and how many candidates it carried. */
-      sentWithSeat?: { descN: number; candidates: number } | null;
+      /** The answer onPreOffer handed back last was committed with the seat. */
+      answerWithSeat?: boolean;
     };
 
 /**

@@ -91,7 +91,7 @@ export class Call {
     let joining = true;
     // The answer is made while our seat commits, and goes out with it.
     const result = await this.backend.join(roomId, this.session, (offer, from) =>
-      joining && !this.ended ? this.pairing.prepareAnswer(offer, from) : Promise.resolve(null),
+      joining && !this.ended ? this.pairing.prepareAnswer(offer, from) : undefined,
     );
     joining = false;
     if (result.kind === 'full') {
@@ -100,7 +100,7 @@ export class Call {
       return 'full';
     }
     this.room = result.room;
-    if (result.offer) this.pairing.answerPreOffer(result.offer, result.sentWithSeat ?? null);
+    if (result.offer) this.pairing.answerPreOffer(result.offer, result.answerWithSeat ?? false);
     else this.pairing.dropHeld();
     this.unsubs.push(this.backend.watchRoom(roomId, (room) => this.onRoom(room), (e) => this.options.fail(e, 'watching the room')));
     this.subscribeInbox();

@@ -51,6 +51,8 @@ export class Connection {
   private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Relay credentials that came after this connection started (relayArrived). */
   private lateRelay: RTCConfiguration | null = null;
+  /** The answer last handed to the join (heldAnswer), which its commit may carry. */
+  private handedToJoin: OutboxWrite | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -117,17 +119,18 @@ export class Connection {
     ]);
     clearTimeout(timer);
     if (!made || !this.held || this.peerUid === null || this.peerSession === null) return null;
-    return this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
+    this.handedToJoin = this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
+    return this.handedToJoin;
   }
 
   /**
    * Our seat is committed: what the held connection made goes out now, but for what went
-   * out with the seat (`sentWithSeat`: the answer and the candidates it carried).
+   * out with the seat (`answerWithSeat`: the answer last handed to the join).
    */
-  release(sentWithSeat?: { descN: number; candidates: number } | null): void {
+  release(answerWithSeat = false): void {
     if (!this.held || this.peerUid === null || this.peerSession === null) return;
     this.held = false;
-    if (sentWithSeat) this.outbox.sentElsewhere(sentWithSeat);
+    if (answerWithSeat && this.handedToJoin) this.outbox.sentElsewhere(this.handedToJoin);
     this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
   }
 

@@ -87,10 +87,10 @@ export class OutboxSender {
    * A snapshot went out with another write (the answer committed with our seat): what it
    * carried is not written again, and the next write is an ordinary one.
    */
-  sentElsewhere(sent: { descN: number; candidates: number }): void {
+  sentElsewhere(sent: OutboxWrite): void {
     this.writes += 1;
     this.publishedDescN = Math.max(this.publishedDescN, sent.descN);
-    this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates);
+    this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates.length);
   }
 
   /** A description or candidate our peer connection produced. */

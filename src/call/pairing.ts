@@ -165,8 +165,8 @@ export class Pairing {
   }
 
   /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
-  answerPreOffer(offer: PreOffer, sentWithSeat: { descN: number; candidates: number } | null = null): void {
-    if (this.holdsAnswerTo(offer)) return this.conn!.release(sentWithSeat);
+  answerPreOffer(offer: PreOffer, answerWithSeat = false): void {
+    if (this.holdsAnswerTo(offer)) return this.conn!.release(answerWithSeat);
     this.dropHeld();
     const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
     if (!peer || peer.session !== offer.session) return;

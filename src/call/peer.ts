@@ -245,5 +245,5 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
  * Later answers keep the role the connection has.
  */
 export function asDtlsServer(answer: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
-  return { type: answer.type, sdp: answer.sdp?.replace(/^a=setup:active\r?$/gm, (line) => line.replace('active', 'passive')) ?? '' };
+  return { type: answer.type, sdp: answer.sdp?.replace(/^a=setup:active(?=\r?$)/gm, 'a=setup:passive') ?? '' };
 }

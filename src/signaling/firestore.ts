@@ -159,10 +159,9 @@ class FirestoreBackend implements RoomBackend {
   async join(name: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult> {
     const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
-    // The pre-offer the transaction's read found, opened before the commit, and the answer
-    // the call made to it, which the commit carries (the last attempt's, on a retry).
+    // The pre-offer the transaction's read found, opened before the commit; the answer the
+    // call makes to it goes out in that commit.
     let opened: { stored: StoredOffer; offer: Promise<PreOffer | null> } | null = null;
-    let answer: Omit<Outbox, 'uid'> | null = null;
     const joined = await joinRoom(this.db, s.id, this.uid, session, {
       now: () => this.now(),
       ...(onPreOffer
@@ -170,8 +169,8 @@ class FirestoreBackend implements RoomBackend {
             onPreOffer: async (stored: StoredOffer, from: Seat) => {
               opened = { stored, offer: this.openOffer(s, stored) };
               const offer = await opened.offer;
-              answer = (offer && (await onPreOffer(offer, from))) || null;
-              return answer && this.outboxData(s, answer);
+              const answer = offer && (await onPreOffer(offer, from));
+              return answer ? this.outboxData(s, answer) : null;
             },
           }
         : {}),
@@ -183,13 +182,7 @@ class FirestoreBackend implements RoomBackend {
     this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
     const early = opened as { stored: StoredOffer; offer: Promise<PreOffer | null> } | null;
     const offer = await (early && early.stored === joined.offer ? early.offer : this.openOffer(s, joined.offer));
-    const sent = joined.withAnswer ? (answer as Omit<Outbox, 'uid'> | null) : null;
-    return {
-      kind: 'joined',
-      offer,
-      room: { seats: joined.room.seats, offer: null, live: true },
-      sentWithSeat: sent && { descN: sent.descN, candidates: sent.candidates.length },
-    };
+    return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true }, answerWithSeat: !!joined.withAnswer };
   }
 
   watchRoom(name: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe {

@@ -128,15 +128,9 @@ export class MemoryBackend implements RoomBackend {
       // The answer the caller hands back goes out with the commit (here: once it is made;
       // the seat was already decided at the read).
       const answer = await onPreOffer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
-      if (answer) {
-        const room = this.server.rooms.get(roomId);
-        if (room?.seats.get(this.uid)?.session === session) {
-          const full: Outbox = { ...structuredClone(answer), uid: this.uid };
-          room.outboxes.set(this.uid, full);
-          this.write('outbox with the seat');
-          this.server.notifyInbox(roomId, full);
-          result.sentWithSeat = { descN: answer.descN, candidates: answer.candidates.length };
-        }
+      if (answer && this.server.rooms.get(roomId)?.seats.get(this.uid)?.session === session) {
+        this.storeOutbox(roomId, answer, 'outbox with the seat');
+        result.answerWithSeat = true;
       }
     }
     await new Promise((r) => setTimeout(r, 2 * LATENCY_MS));
@@ -208,11 +202,16 @@ export class MemoryBackend implements RoomBackend {
     return this.roundTrip(() => {
       const room = this.server.rooms.get(roomId);
       if (!room?.seats.has(this.uid)) throw Object.assign(new Error('no seat'), { code: 'permission-denied' });
-      const full: Outbox = { ...structuredClone(box), uid: this.uid };
-      room.outboxes.set(this.uid, full);
-      this.write('outbox');
-      this.server.notifyInbox(roomId, full);
+      this.storeOutbox(roomId, box, 'outbox');
     });
+  }
+
+  /** Replaces this user's outbox on the server (a seat holder's) and tells the addressee. */
+  private storeOutbox(roomId: string, box: Omit<Outbox, 'uid'>, kind: string): void {
+    const full: Outbox = { ...structuredClone(box), uid: this.uid };
+    this.server.rooms.get(roomId)!.outboxes.set(this.uid, full);
+    this.write(kind);
+    this.server.notifyInbox(roomId, full);
   }
 
   publishOffer(roomId: string, offer: PreOffer): Promise<void> {
