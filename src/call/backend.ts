@@ -44,8 +44,10 @@ export type JoinResult =
       kind: 'joined';
       offer: PreOffer | null;
       room: RoomView;
-      /** The answer onPreOffer handed back last was committed with the seat. */
+      /** The answer `hooks.answer` handed back last was committed with the seat. */
       answerWithSeat?: boolean;
+      /** The room was created with the pre-offer `hooks.offer` handed back last. */
+      offerWithRoom?: boolean;
     };
 
 /**
@@ -53,6 +55,17 @@ export type JoinResult =
  * the answer to commit with the seat (or null: the seat goes alone).
  */
 export type OnPreOffer = (offer: PreOffer, from: Seat) => Promise<Omit<Outbox, 'uid'> | null> | void;
+
+/** What the call makes while its join commits, to go out in the same write. */
+export interface JoinHooks {
+  /** The join found the waiting person's pre-offer: our answer to it. */
+  answer?: OnPreOffer;
+  /**
+   * The join found no room and creates it: our pre-offer, for whoever comes next (null: the
+   * room is created without one, and the pre-offer follows in its own write).
+   */
+  offer?: () => Promise<PreOffer | null>;
+}
 
 export type Unsubscribe = () => void;
 
@@ -64,13 +77,14 @@ export interface RoomBackend {
   readonly uid: string;
   /**
    * Takes (or retakes) a seat in one transaction, creating the room if needed.
-   * `onPreOffer`: called as soon as the transaction has read the waiting person's pre-offer,
-   * while the seat is still being committed, so the answer can be made meanwhile; the
-   * answer it resolves with is written in the same commit as the seat (one write reaches
+   * `hooks.answer`: called as soon as the transaction has read the waiting person's
+   * pre-offer, while the seat is still being committed, so the answer can be made meanwhile;
+   * the answer it resolves with is written in the same commit as the seat (one write reaches
    * the waiting person with both). Only an offer that join() then resolves with is ours to
-   * answer; the seat isn't ours before.
+   * answer; the seat isn't ours before. `hooks.offer`: likewise when the room is missing: the
+   * room is created with our pre-offer, so nobody can find it without one.
    */
-  join(roomId: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult>;
+  join(roomId: string, session: string, hooks?: JoinHooks): Promise<JoinResult>;
   /** The person is about to join this room (the name typed): get ready for it (optional). */
   prepare?(roomId: string): void;
   /** Calls back with every change of the room; null when it no longer exists. */

@@ -89,10 +89,12 @@ export class Call {
     const { roomId } = this.options;
     this.startedAt = performance.now();
     let joining = true;
-    // The answer is made while our seat commits, and goes out with it.
-    const result = await this.backend.join(roomId, this.session, (offer, from) =>
-      joining && !this.ended ? this.pairing.prepareAnswer(offer, from) : undefined,
-    );
+    // The answer (or, creating the room, our pre-offer) is made while our seat commits, and
+    // goes out with it.
+    const result = await this.backend.join(roomId, this.session, {
+      answer: (offer, from) => (joining && !this.ended ? this.pairing.prepareAnswer(offer, from) : undefined),
+      offer: () => (joining && !this.ended ? this.pairing.prepareOffer() : Promise.resolve(null)),
+    });
     joining = false;
     if (result.kind === 'full') {
       this.pairing.dropHeld();
@@ -101,6 +103,7 @@ export class Call {
     }
     this.room = result.room;
     if (result.offer) this.pairing.answerPreOffer(result.offer, result.answerWithSeat ?? false);
+    else if (result.offerWithRoom) this.pairing.offerWentWithRoom();
     else this.pairing.dropHeld();
     this.unsubs.push(this.backend.watchRoom(roomId, (room) => this.onRoom(room), (e) => this.options.fail(e, 'watching the room')));
     this.subscribeInbox();

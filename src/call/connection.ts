@@ -53,6 +53,8 @@ export class Connection {
   private lateRelay: RTCConfiguration | null = null;
   /** The answer last handed to the join (heldAnswer), which its commit may carry. */
   private handedToJoin: OutboxWrite | null = null;
+  /** What the SDP last handed out as our pre-offer (preOffer) carried of our outbox. */
+  private handedOffer: { descN: number; candidates: number } | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -134,11 +136,25 @@ export class Connection {
     this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
   }
 
-  /** The pre-offer went out with these many candidates in its SDP. */
+  /**
+   * Our pre-offer as it stands (this connection's offer, with the candidates gathered so far),
+   * to publish: null while the offer is not made yet.
+   */
+  preOffer(): string | null {
+    const sdp = this.link.localSdp();
+    // Counted now: what is gathered while the SDP is on its way is not in it.
+    this.handedOffer = sdp ? { descN: this.outbox.descN, candidates: this.outbox.candidates.length } : null;
+    return sdp;
+  }
+
+  /** The pre-offer last taken with preOffer() is in the room document. */
   published(): void {
+    const sent = this.handedOffer;
+    if (!sent) return;
+    this.held = false;
     this.preOfferPublished = true;
-    this.outbox.publishedCandidates = this.outbox.candidates.length;
-    this.outbox.publishedDescN = this.outbox.descN;
+    this.outbox.publishedCandidates = sent.candidates;
+    this.outbox.publishedDescN = sent.descN;
   }
 
   /** Their description `descN` was applied as this connection's offer: don't apply it twice. */

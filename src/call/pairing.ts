@@ -12,6 +12,12 @@ import type { PeerLink } from './peer.ts';
 /** How long the pre-offer waits for ICE gathering before it is published anyway. */
 const PRE_OFFER_GATHER_MS = 1_000;
 /**
+ * The same, for a pre-offer the room is created with: the creation waits for it. Host
+ * candidates come within milliseconds; later ones (a STUN or relay server's) follow through
+ * the outbox once someone answers.
+ */
+const OFFER_WITH_ROOM_GATHER_MS = 150;
+/**
  * How long the join may hold its commit for the answer to the pre-offer it read, so the
  * seat and the answer reach the waiting person in one write. Making an answer takes
  * 10-150 ms on a phone (more on a loaded machine); past this, the seat goes alone and the
@@ -159,7 +165,26 @@ export class Pairing {
     return !!c?.held && c.peerPc === offer.pc && c.peerSession === offer.session;
   }
 
-  /** A prepared answer the join did not confirm (full, or it consumed no pre-offer) is dropped. */
+  /**
+   * The join found no room and is creating it: make our pre-offer meanwhile, for the room to
+   * be created with (then nobody can find the room before the offer). A retried transaction
+   * gets the offer as it stands then.
+   */
+  async prepareOffer(): Promise<PreOffer | null> {
+    let c = this.conn;
+    if (c && !(c.held && c.peerUid === null)) return null; // never in place of a real connection
+    c ??= this.connect({ peer: null, peerPc: null, held: true });
+    await c.link.gathered(OFFER_WITH_ROOM_GATHER_MS);
+    const sdp = this.conn === c ? c.preOffer() : null;
+    return sdp ? { uid: this.host.uid, session: this.host.session(), pc: c.id, sdp } : null;
+  }
+
+  /** The room was created with the pre-offer prepareOffer handed out last. */
+  offerWentWithRoom(): void {
+    if (this.conn?.held && this.conn.peerUid === null) this.conn.published();
+  }
+
+  /** A prepared answer or pre-offer the join did not use (full, or it read something else) is dropped. */
   dropHeld(): void {
     if (this.conn?.held) this.drop();
   }
@@ -198,11 +223,13 @@ export class Pairing {
   private createPreOffer(): void {
     const { host } = this;
     const c = this.connect({ peer: null, peerPc: null });
-    void c.link
-      .gathered(PRE_OFFER_GATHER_MS)
+    // Gathering is waited for once the offer is made, however long that takes (a slow phone).
+    void c.outbox
+      .whenDescribed()
+      .then(() => c.link.gathered(PRE_OFFER_GATHER_MS))
       .then(async () => {
-        const sdp = c.link.localSdp();
-        if (this.conn !== c || c.peerUid || !sdp) return;
+        const sdp = this.conn === c && !c.peerUid ? c.preOffer() : null;
+        if (!sdp) return;
         await host.backend.publishOffer(host.roomId, { uid: host.uid, session: host.session(), pc: c.id, sdp });
         c.published();
         this.reconcile();

@@ -34,7 +34,7 @@ import {
   type DocumentReference,
   type Firestore,
 } from 'firebase/firestore';
-import type { JoinResult, OnPreOffer, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
+import type { JoinHooks, JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
 import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
 import { expires, joinRoom, leaveRoom, parseRoom, type StoredOffer } from './join.ts';
@@ -156,24 +156,26 @@ class FirestoreBackend implements RoomBackend {
     }
   }
 
-  async join(name: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult> {
+  async join(name: string, session: string, hooks: JoinHooks = {}): Promise<JoinResult> {
     const s = await this.roomSecrets(name);
     this.seenWriteSent = true;
     // The pre-offer the transaction's read found, opened before the commit; the answer the
     // call makes to it goes out in that commit.
     let opened: { stored: StoredOffer; offer: Promise<PreOffer | null> } | null = null;
+    const { answer: makeAnswer, offer: makeOffer } = hooks;
     const joined = await joinRoom(this.db, s.id, this.uid, session, {
       now: () => this.now(),
-      ...(onPreOffer
+      ...(makeAnswer
         ? {
             onPreOffer: async (stored: StoredOffer, from: Seat) => {
               opened = { stored, offer: this.openOffer(s, stored) };
               const offer = await opened.offer;
-              const answer = offer && (await onPreOffer(offer, from));
+              const answer = offer && (await makeAnswer(offer, from));
               return answer ? this.outboxData(s, answer) : null;
             },
           }
         : {}),
+      ...(makeOffer ? { onCreate: async () => this.storedOffer(s, await makeOffer()) } : {}),
     });
     if (joined.kind === 'full') return joined;
     // Known from the join itself: a tab closed before the room listener's first answer from
@@ -182,7 +184,13 @@ class FirestoreBackend implements RoomBackend {
     this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
     const early = opened as { stored: StoredOffer; offer: Promise<PreOffer | null> } | null;
     const offer = await (early && early.stored === joined.offer ? early.offer : this.openOffer(s, joined.offer));
-    return { kind: 'joined', offer, room: { seats: joined.room.seats, offer: null, live: true }, answerWithSeat: !!joined.withAnswer };
+    return {
+      kind: 'joined',
+      offer,
+      room: { seats: joined.room.seats, offer: null, live: true },
+      answerWithSeat: !!joined.withAnswer,
+      offerWithRoom: !!joined.withOffer,
+    };
   }
 
   watchRoom(name: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe {
@@ -273,10 +281,16 @@ class FirestoreBackend implements RoomBackend {
     await setDoc(ref, data);
   }
 
+  /** The pre-offer as stored: its SDP sealed with the room key. */
+  private async storedOffer(s: RoomSecrets, offer: PreOffer | null): Promise<StoredOffer | null> {
+    if (!offer) return null;
+    const sealed = await seal(s.key, offerContext(s.id, offer), JSON.stringify(offer.sdp));
+    return { uid: offer.uid, session: offer.session, pc: offer.pc, sealed };
+  }
+
   async publishOffer(name: string, offer: PreOffer): Promise<void> {
     const s = await this.roomSecrets(name);
-    const sealed = await seal(s.key, offerContext(s.id, offer), JSON.stringify(offer.sdp));
-    await updateDoc(this.room(s.id), 'offer', { uid: offer.uid, session: offer.session, pc: offer.pc, sealed }, 'expires', expires());
+    await updateDoc(this.room(s.id), 'offer', await this.storedOffer(s, offer), 'expires', expires());
   }
 
   async clearOffer(name: string): Promise<void> {

@@ -41,6 +41,8 @@ export type JoinOutcome =
       offer: StoredOffer | null;
       /** The joiner's outbox (the answer to `offer`) was written in the same commit. */
       withAnswer?: boolean;
+      /** The room was created with the creator's pre-offer (what onCreate resolved with last). */
+      withOffer?: boolean;
     };
 
 export interface JoinOptions {
@@ -54,6 +56,12 @@ export interface JoinOptions {
    * commit: the rules judge it on the room as it will be, with the seat taken.
    */
   onPreOffer?: (offer: StoredOffer, from: Seat) => Promise<DocumentData | null> | void;
+  /**
+   * The read found no room, so this join creates it (called before the commit; again on a
+   * retry). It may resolve with the creator's pre-offer, which the room is then created
+   * with: whoever finds the room finds it ready to answer.
+   */
+  onCreate?: () => Promise<StoredOffer | null> | void;
 }
 
 export function expires(): Timestamp {
@@ -74,7 +82,8 @@ const isStale = (seat: Seat, now: number) => now - seat.seenMs > PRESENCE_TIMEOU
 const code = (e: unknown) => (e as { code?: string }).code;
 
 /**
- * Takes (or retakes) a seat in rooms/{roomId} in one transaction: create the room if missing;
+ * Takes (or retakes) a seat in rooms/{roomId} in one transaction: create the room if missing
+ * (with my pre-offer, if onCreate makes one in time);
  * keep my seat with a new session after a reload; otherwise take a free seat, removing stale
  * seats and their outboxes (the rules require both in one write), and consume the pre-offer.
  *
@@ -106,8 +115,9 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
       const room = parseRoom((await tx.get(ref)).data());
       const seat = { session, seen: serverTimestamp() };
       if (!room) {
-        tx.set(ref, { seats: { [uid]: seat }, offer: null, created: serverTimestamp(), expires: expires() });
-        return { kind: 'created', room: { seats: [], offer: null }, offer: null };
+        const offer = (await options.onCreate?.()) ?? null;
+        tx.set(ref, { seats: { [uid]: seat }, offer, created: serverTimestamp(), expires: expires() });
+        return { kind: 'created', room: { seats: [], offer: null }, offer: null, withOffer: !!offer };
       }
       if (room.seats.some((s) => s.uid === uid)) {
         // A reload: keep the seat, announce the new page session.

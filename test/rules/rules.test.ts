@@ -213,6 +213,13 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect(data?.created).toBeInstanceOf(Timestamp);
     });
 
+    test('create with my pre-offer: the room and my offer in one commit (join transaction)', async () => {
+      const offer = f.offer('alice', A) as unknown as f.Offer;
+      const outcome = await allowed(joinRoom(alice, ROOM, 'alice', A, { onCreate: async () => offer }));
+      expect(outcome).toMatchObject({ kind: 'created', withOffer: true });
+      expect((await stored(roomPath()))?.offer).toEqual(offer);
+    });
+
     test('create: a new room with a plain set', async () => {
       await allowed(setDoc(doc(alice, roomPath()), f.newRoom('alice', A)));
     });
@@ -578,8 +585,14 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
     ['creating a room with two seats (myself and a friend)', () =>
       setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), seats: { alice: f.seat(A), bob: f.seat(B) } })],
     ['creating a room with no seat', () => setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), seats: {} })],
-    ['creating a room with a pre-offer already set', () =>
-      setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), offer: f.offer('alice', A) })],
+    ["creating a room with someone else's pre-offer", () =>
+      setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), offer: f.offer('bob', A) })],
+    ['creating a room with a pre-offer from a session that is not my seat session', () =>
+      setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), offer: f.offer('alice', 'a-0') })],
+    ['creating a room with a pre-offer in clear (`sdp` instead of `sealed`)', () => {
+      const { sealed: _omit, ...rest } = f.offer('alice', A);
+      return setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), offer: { ...rest, sdp: 'v=0\r\n' } });
+    }],
     ['creating a room with a backdated `created`', () =>
       setDoc(doc(alice, roomPath()), { ...f.newRoom('alice', A), created: f.secondsAgo(3600) })],
     ['creating a room with a backdated seat `seen`', () =>

@@ -104,12 +104,12 @@ describe('two people meet', { timeout: 15_000 }, () => {
     expect(b.errors).toEqual([]);
   });
 
-  it('writes per setup stay flat: join, pre-offer, one outbox write each way at most', async () => {
+  it('writes per setup stay flat: the room with the pre-offer, the join with the answer, one outbox write each way at most', async () => {
     await callOf();
     const kinds = server.writes.map((w) => `${w.uid}:${w.kind}`);
-    expect(kinds.filter((k) => k.endsWith(':join'))).toHaveLength(2);
-    expect(kinds.filter((k) => k.endsWith(':offer'))).toHaveLength(1);
-    expect(server.writes.length).toBeLessThanOrEqual(6);
+    expect(kinds.slice(0, 2)).toEqual(['uid-a:join with the offer', 'uid-b:join']);
+    expect(kinds.filter((k) => k.endsWith(':offer'))).toHaveLength(0);
+    expect(server.writes.length).toBeLessThanOrEqual(5);
   });
 
   it('the pre-offer’s connection becomes polite or impolite once someone answers it (both impolite deadlocked)', async () => {
@@ -119,11 +119,41 @@ describe('two people meet', { timeout: 15_000 }, () => {
     expect(la.polite).toBe('uid-z' > 'uid-a');
   });
 
-  it('someone who arrives before the pre-offer is published still connects (direct offer), and the stale pre-offer is cleared', async () => {
+  it('the room is created with the pre-offer: someone who joins the moment it exists answers it (no direct offer)', async () => {
     const a = page('Ana', 'uid-a');
     const b = page('Ben', 'uid-b');
     await join(a);
-    await join(b); // at once: Ana's pre-offer is not out yet
+    expect(server.rooms.get(ROOM)!.offer?.pc).toBe(a.links[0]!.id);
+    await join(b); // at once
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    // One connection each, ever: Ben answered the pre-offer, nobody offered afresh.
+    expect(a.links).toHaveLength(1);
+    expect(b.links).toHaveLength(1);
+    expect(b.links[0]!.received.filter((m) => m.description)).toHaveLength(0);
+  });
+
+  it('a pre-offer not ready when the room is created follows in its own write', async () => {
+    net.offerDelayMs = 1_000; // Ana's offer takes longer than the creation waits for it
+    const a = page('Ana', 'uid-a');
+    await join(a);
+    net.offerDelayMs = 0;
+    expect(server.rooms.get(ROOM)!.offer).toBeNull();
+    await until(() => server.rooms.get(ROOM)!.offer !== null);
+    expect(server.writes.map((w) => w.kind)).toEqual(['join', 'offer']);
+    const b = page('Ben', 'uid-b');
+    await join(b);
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    // Ben answered the published pre-offer: nobody offered afresh.
+    expect(b.links[0]!.received.filter((m) => m.description)).toHaveLength(0);
+  });
+
+  it('someone who arrives before the pre-offer is published still connects (direct offer), and the stale pre-offer is cleared', async () => {
+    net.offerDelayMs = 1_000; // the room is created without it, and Ben comes at once
+    const a = page('Ana', 'uid-a');
+    const b = page('Ben', 'uid-b');
+    await join(a);
+    net.offerDelayMs = 0;
+    await join(b);
     await until(() => phase(a) === 'connected' && phase(b) === 'connected');
     await until(() => server.rooms.get(ROOM)!.offer === null);
     expect(openLink(a)).toHaveLength(1);

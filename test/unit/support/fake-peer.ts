@@ -17,6 +17,8 @@ const CLOSED_PARTNER_MS = 5_000;
 export class FakeNetwork {
   readonly links = new Map<string, FakeLink>();
   up = true;
+  /** How long a link's first offer takes to make (a slow phone); the gather wait may end first. */
+  offerDelayMs = 0;
 
   factory = (options: PeerLinkOptions): PeerLink => {
     const link = new FakeLink(this, options);
@@ -76,7 +78,13 @@ export class FakeLink implements PeerLink {
     this.ufrag = this.newUfrag();
     const offer = o.offer;
     if (offer) this.enqueue(() => this.apply({ description: offer }));
-    else this.enqueue(() => this.makeOffer());
+    else {
+      const delayMs = net.offerDelayMs;
+      this.enqueue(async () => {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        this.makeOffer();
+      });
+    }
   }
 
   /** The link at the other end: the one whose description we applied. */
@@ -97,9 +105,10 @@ export class FakeLink implements PeerLink {
     this.received.push(message);
     this.enqueue(() => this.apply(message));
   }
-  gathered(): Promise<void> {
+  gathered(timeoutMs: number): Promise<void> {
     // Gathering ends after the local description is set (candidates are in it by then).
-    return this.queue.then(() => new Promise((r) => setTimeout(r, 1)));
+    const done = this.queue.then(() => new Promise<void>((r) => setTimeout(r, 1)));
+    return Promise.race([done, new Promise<void>((r) => setTimeout(r, timeoutMs))]);
   }
   restartIce(config?: RTCConfiguration): void {
     if (this.closed) return;

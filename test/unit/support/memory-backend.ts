@@ -14,7 +14,7 @@
 // "urgent" path does), no server timestamps estimate (one clock for all), no
 // permission-denied listener deaths (listeners simply keep listening).
 
-import type { JoinResult, OnPreOffer, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../../../src/call/backend.ts';
+import type { JoinHooks, JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../../../src/call/backend.ts';
 import { PRESENCE_TIMEOUT_MS } from '../../../src/call/backend.ts';
 
 /** One-way delay between a client and the server. */
@@ -118,16 +118,22 @@ export class MemoryBackend implements RoomBackend {
   }
 
   /**
-   * As the Firestore transaction: a read (one round trip), after which `onPreOffer` hears of
-   * the pre-offer it consumes, then the commit (another). The server decides atomically.
+   * As the Firestore transaction: a read (one round trip), after which `hooks.offer` makes the
+   * pre-offer of a room it creates, or `hooks.answer` hears of the pre-offer it consumes, then
+   * the commit (another). The server decides atomically: a room created meanwhile by someone
+   * else turns the creation into a join, as the transaction's retry would.
    */
-  async join(roomId: string, session: string, onPreOffer?: OnPreOffer): Promise<JoinResult> {
-    const result = await this.roundTrip(() => this.joinOnServer(roomId, session));
+  async join(roomId: string, session: string, hooks: JoinHooks = {}): Promise<JoinResult> {
+    if (this.offline) throw Object.assign(new Error('offline'), { code: 'unavailable' });
+    await new Promise((r) => setTimeout(r, LATENCY_MS));
+    const preOffer = !this.server.rooms.has(roomId) && hooks.offer ? await hooks.offer() : null;
+    const result = this.joinOnServer(roomId, session, preOffer);
+    await new Promise((r) => setTimeout(r, LATENCY_MS));
     if (result.kind === 'joined' && result.offer) {
       const offer = result.offer;
       // The answer the caller hands back goes out with the commit (here: once it is made;
       // the seat was already decided at the read).
-      const answer = await onPreOffer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
+      const answer = await hooks.answer?.(offer, result.room.seats.find((s) => s.uid === offer.uid)!);
       if (answer && this.server.rooms.get(roomId)?.seats.get(this.uid)?.session === session) {
         this.storeOutbox(roomId, answer, 'outbox with the seat');
         result.answerWithSeat = true;
@@ -137,17 +143,17 @@ export class MemoryBackend implements RoomBackend {
     return result;
   }
 
-  private joinOnServer(roomId: string, session: string): JoinResult {
+  private joinOnServer(roomId: string, session: string, preOffer: PreOffer | null): JoinResult {
     {
       const { server, uid } = this;
       const now = this.now();
       let room = server.rooms.get(roomId);
       if (!room) {
-        room = { seats: new Map([[uid, { session, seenMs: now }]]), offer: null, outboxes: new Map() };
+        room = { seats: new Map([[uid, { session, seenMs: now }]]), offer: preOffer, outboxes: new Map() };
         server.rooms.set(roomId, room);
-        this.write('join');
+        this.write(preOffer ? 'join with the offer' : 'join');
         server.notifyRoom(roomId, uid);
-        return { kind: 'joined', offer: null, room: { seats: [], offer: null, live: true } };
+        return { kind: 'joined', offer: null, room: { seats: [], offer: null, live: true }, offerWithRoom: !!preOffer };
       }
       const before = server.view(roomId)!;
       if (room.seats.has(uid)) {
