@@ -234,7 +234,8 @@ export class Pairing {
         c.published();
         this.reconcile();
       })
-      .catch((e) => host.fail(e, 'publishing the offer'));
+      // Refused after the connection was dropped (we left, and the room went with us): not a failure.
+      .catch((e) => this.conn === c && host.fail(e, 'publishing the offer'));
   }
 
   private connect(args: { peer: Seat | null; peerPc: string | null; offer?: RTCSessionDescriptionInit; held?: boolean }): Connection {

@@ -143,7 +143,15 @@ describe.skipIf(blocker)('calls survive drops', () => {
     } finally {
       sh(`kill -CONT ${pid}`);
     }
-    const wipe = await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/demo-duet/databases/(default)/documents`, { method: 'DELETE' });
+    // Just thawed, the emulator may still be working off the requests queued meanwhile and
+    // refuse to clear its data (409, seen once in a fresh-clone run): ask again shortly.
+    const url = `http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/demo-duet/databases/(default)/documents`;
+    let wipe = await fetch(url, { method: 'DELETE' });
+    for (let i = 0; wipe.status === 409 && i < 20; i++) {
+      console.log(`clearing the emulator's data: 409 (${(await wipe.text()).slice(0, 200)}), asking again`);
+      await new Promise((r) => setTimeout(r, 500));
+      wipe = await fetch(url, { method: 'DELETE' });
+    }
     expect(wipe.status).toBe(200);
     // Both take their seats again by themselves; the room document comes back.
     await expect.poll(() => seatCount(room), { timeout: 30_000 }).toBe(2);
