@@ -7,10 +7,11 @@
 import { waitForState as waitFor, seen } from '../drive/people.mjs';
 import { newPerson, nextRemoteFrame, readBench } from './browser.mjs';
 
-const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore.mjs';
+
+const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
 
 /** A call that shows no remote frame on a side within this long after the click counts as failed. */
 export const FRAME_TIMEOUT_MS = 20_000;

@@ -3,7 +3,7 @@
 // The call decides which connection exists; this file makes one work.
 
 import type { Outbox, Seat } from './backend.ts';
-import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite } from './outbox.ts';
+import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite, type SentPart } from './outbox.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
 import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
 
@@ -51,10 +51,11 @@ export class Connection {
   private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Relay credentials that came after this connection started (relayArrived). */
   private lateRelay: RTCConfiguration | null = null;
-  /** The answer last handed to the join (heldAnswer), which its commit may carry. */
-  private handedToJoin: OutboxWrite | null = null;
-  /** What the SDP last handed out as our pre-offer (preOffer) carried of our outbox. */
-  private handedOffer: { descN: number; candidates: number } | null = null;
+  /**
+   * What of our outbox went into the description last handed out (the answer for the join's
+   * commit, heldAnswer; the pre-offer for the room, preOffer), so it is not written again.
+   */
+  private handedOut: SentPart | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -121,8 +122,9 @@ export class Connection {
     ]);
     clearTimeout(timer);
     if (!made || !this.held || this.peerUid === null || this.peerSession === null) return null;
-    this.handedToJoin = this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
-    return this.handedToJoin;
+    const answer = this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
+    this.handedOut = { descN: answer.descN, candidates: answer.candidates.length };
+    return answer;
   }
 
   /**
@@ -132,7 +134,7 @@ export class Connection {
   release(answerWithSeat = false): void {
     if (!this.held || this.peerUid === null || this.peerSession === null) return;
     this.held = false;
-    if (answerWithSeat && this.handedToJoin) this.outbox.sentElsewhere(this.handedToJoin);
+    if (answerWithSeat && this.handedOut) this.outbox.sentElsewhere(this.handedOut);
     this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
   }
 
@@ -143,18 +145,16 @@ export class Connection {
   preOffer(): string | null {
     const sdp = this.link.localSdp();
     // Counted now: what is gathered while the SDP is on its way is not in it.
-    this.handedOffer = sdp ? { descN: this.outbox.descN, candidates: this.outbox.candidates.length } : null;
+    this.handedOut = sdp ? { descN: this.outbox.descN, candidates: this.outbox.candidates.length } : null;
     return sdp;
   }
 
   /** The pre-offer last taken with preOffer() is in the room document. */
   published(): void {
-    const sent = this.handedOffer;
-    if (!sent) return;
+    if (!this.handedOut) return;
     this.held = false;
     this.preOfferPublished = true;
-    this.outbox.publishedCandidates = sent.candidates;
-    this.outbox.publishedDescN = sent.descN;
+    this.outbox.sentUpTo(this.handedOut);
   }
 
   /** Their description `descN` was applied as this connection's offer: don't apply it twice. */

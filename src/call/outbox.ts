@@ -23,6 +23,12 @@ export interface Address {
 
 export type OutboxWrite = Omit<Outbox, 'uid'>;
 
+/** How much of an outbox went out in another write: its description number and candidate count. */
+export interface SentPart {
+  descN: number;
+  candidates: number;
+}
+
 /** Only the other person's current page, writing to our current page, counts. */
 export function isCurrent(box: Outbox | undefined, from: Seat, mySession: string): box is Outbox {
   return !!box && box.session === from.session && box.toSession === mySession;
@@ -87,10 +93,15 @@ export class OutboxSender {
    * A snapshot went out with another write (the answer committed with our seat): what it
    * carried is not written again, and the next write is an ordinary one.
    */
-  sentElsewhere(sent: OutboxWrite): void {
+  sentElsewhere(sent: SentPart): void {
     this.writes += 1;
+    this.sentUpTo(sent);
+  }
+
+  /** What `sent` covers reached the other person another way (a pre-offer in the room, an answer with the seat). */
+  sentUpTo(sent: SentPart): void {
     this.publishedDescN = Math.max(this.publishedDescN, sent.descN);
-    this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates.length);
+    this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates);
   }
 
   /** A description or candidate our peer connection produced. */

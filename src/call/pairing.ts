@@ -175,7 +175,12 @@ export class Pairing {
     if (c && !(c.held && c.peerUid === null)) return null; // never in place of a real connection
     c ??= this.connect({ peer: null, peerPc: null, held: true });
     await c.link.gathered(OFFER_WITH_ROOM_GATHER_MS);
-    const sdp = this.conn === c ? c.preOffer() : null;
+    return this.preOfferOf(c);
+  }
+
+  /** `c`'s offer as a pre-offer to store, while it is still our unanswered connection. */
+  private preOfferOf(c: Connection): PreOffer | null {
+    const sdp = this.conn === c && !c.peerUid ? c.preOffer() : null;
     return sdp ? { uid: this.host.uid, session: this.host.session(), pc: c.id, sdp } : null;
   }
 
@@ -228,9 +233,9 @@ export class Pairing {
       .whenDescribed()
       .then(() => c.link.gathered(PRE_OFFER_GATHER_MS))
       .then(async () => {
-        const sdp = this.conn === c && !c.peerUid ? c.preOffer() : null;
-        if (!sdp) return;
-        await host.backend.publishOffer(host.roomId, { uid: host.uid, session: host.session(), pc: c.id, sdp });
+        const offer = this.preOfferOf(c);
+        if (!offer) return;
+        await host.backend.publishOffer(host.roomId, offer);
         c.published();
         this.reconcile();
       })
