@@ -37,7 +37,7 @@ import {
 import type { JoinHooks, JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
 import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
-import { expires, joinRoom, leaveRoom, parseRoom, type StoredOffer } from './join.ts';
+import { expires, joinAsSeen, joinRoom, leaveRoom, parseRoom, type JoinOptions, type StoredOffer, type StoredRoom } from './join.ts';
 import { PageHideLeave } from './pagehide.ts';
 
 /** Connects with the Firebase config the page started fetching early (see main.ts). */
@@ -83,6 +83,13 @@ function serial(): (step: () => Promise<void>) => void {
   return (step) => void (chain = chain.then(step).catch((e) => console.warn('Duet: unreadable signaling ignored', e)));
 }
 
+/** The room named on the prompt: how the server last showed it (undefined: not known now; null: no room). */
+interface Prepared {
+  name: string;
+  seen: StoredRoom | null | undefined;
+  stop: Unsubscribe;
+}
+
 class FirestoreBackend implements RoomBackend {
   private clockOffset = 0;
   /**
@@ -95,6 +102,7 @@ class FirestoreBackend implements RoomBackend {
   /** Room name -> its document id and key, derived once per page (the KDF is deliberately slow). */
   private readonly secrets = new Map<string, Promise<RoomSecrets>>();
   private readonly ready = new Map<string, RoomSecrets>();
+  private prepared: Prepared | null = null;
 
   constructor(
     private readonly db: Firestore,
@@ -125,9 +133,39 @@ class FirestoreBackend implements RoomBackend {
     return s;
   }
 
-  /** Derives the room's id and key while the person is still on the prompt (see PREPARE_AFTER_TYPING_MS). */
+  /**
+   * The person is still on the prompt with this name typed (see PREPARE_AFTER_TYPING_MS): derive
+   * the room's id and key, and watch the room until they press Join, so the join can be made
+   * in one request from the room as it stands (joinAsSeen). One billed read per name typed, and
+   * one per change of that room while the prompt shows it; the join's own read is saved.
+   */
   prepare(name: string): void {
-    this.roomSecrets(name).catch(() => {});
+    if (this.prepared?.name === name) return;
+    this.prepared?.stop();
+    const p: Prepared = { name, seen: undefined, stop: () => {} };
+    this.prepared = p;
+    p.stop = this.whenReady(
+      name,
+      (s) =>
+        onSnapshot(
+          this.room(s.id),
+          { includeMetadataChanges: true },
+          (snap) => {
+            // Only what the server said counts; cached or locally changed data is not known.
+            const { fromCache, hasPendingWrites } = snap.metadata;
+            p.seen = fromCache || hasPendingWrites ? undefined : parseRoom(snap.data());
+          },
+          () => (p.seen = undefined),
+        ),
+      () => (p.seen = undefined),
+    );
+  }
+
+  /** Stops watching the prepared room (joined: the call's own listener takes over). */
+  private unprepare(name: string): void {
+    if (this.prepared?.name !== name) return;
+    this.prepared.stop();
+    this.prepared = null;
   }
 
   /** Starts a listener once the room's secrets are known (at once after a join). */
@@ -163,7 +201,7 @@ class FirestoreBackend implements RoomBackend {
     // call makes to it goes out in that commit.
     let opened: { stored: StoredOffer; offer: Promise<PreOffer | null> } | null = null;
     const { answer: makeAnswer, offer: makeOffer } = hooks;
-    const joined = await joinRoom(this.db, s.id, this.uid, session, {
+    const options: JoinOptions = {
       now: () => this.now(),
       ...(makeAnswer
         ? {
@@ -176,7 +214,15 @@ class FirestoreBackend implements RoomBackend {
           }
         : {}),
       ...(makeOffer ? { onCreate: async () => this.storedOffer(s, await makeOffer()) } : {}),
-    });
+    };
+    const seen = this.prepared?.name === name ? this.prepared.seen : undefined;
+    const joined =
+      (seen !== undefined ? await joinAsSeen(this.db, s.id, this.uid, session, seen, options) : null) ??
+      (await joinRoom(this.db, s.id, this.uid, session, options));
+    // The room's own listener (watchRoom) starts next, afresh: a warm view of the room from the
+    // prompt would first show it without the seat just committed (a read-free commit does not
+    // pass through the local cache), which would look like a seat lost.
+    this.unprepare(name);
     if (joined.kind === 'full') return joined;
     // Known from the join itself: a tab closed before the room listener's first answer from
     // the server (a few hundred ms, seconds on a slow network) still takes an empty room along.

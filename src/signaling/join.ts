@@ -9,6 +9,7 @@ import {
   type DocumentData,
   type DocumentReference,
   type Firestore,
+  type Transaction,
 } from 'firebase/firestore';
 import { PRESENCE_TIMEOUT_MS, type Seat } from '../call/backend.ts';
 
@@ -143,6 +144,62 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
     },
     { maxAttempts: 25 },
   );
+}
+
+/** Half of the presence timeout: a seat seen longer ago than this is left for a transaction to judge. */
+const SEEN_FRESH_MS = PRESENCE_TIMEOUT_MS / 2;
+
+/**
+ * The join in one request, from the room as a live listener last saw it (`seen`; null: no room):
+ * a read-free transaction commits the write joinRoom would have made after reading the same
+ * room, so the person who presses Join waits for one round trip instead of two. Only the two
+ * common cases go this way: creating a missing room (with my pre-offer, from onCreate), and
+ * taking the free seat next to the one fresh person whose pre-offer is up (with my answer, from
+ * onPreOffer). Resolves null when the room looked like anything else, when no answer was made,
+ * or when the write was refused: the rules judge it on the room as it really is (a room that
+ * exists now cannot be created again, a full room takes no third seat, and the answer must be to
+ * the pre-offer the room holds: firestore.rules, answersConsumedOffer), so a stale look costs
+ * the caller one more round trip through joinRoom, never a wrong seat.
+ */
+export async function joinAsSeen(
+  db: Firestore,
+  roomId: string,
+  uid: string,
+  session: string,
+  seen: StoredRoom | null,
+  options: JoinOptions = {},
+): Promise<JoinOutcome | null> {
+  const ref = doc(db, 'rooms', roomId);
+  const now = options.now ?? Date.now;
+  const seat = { session, seen: serverTimestamp() };
+  let write: (tx: Transaction) => void;
+  let outcome: JoinOutcome;
+  if (!seen) {
+    const offer = (await options.onCreate?.()) ?? null;
+    write = (tx) => void tx.set(ref, { seats: { [uid]: seat }, offer, created: serverTimestamp(), expires: expires() });
+    outcome = { kind: 'created', room: { seats: [], offer: null }, offer: null, withOffer: !!offer };
+  } else {
+    const [other, ...more] = seen.seats;
+    const o = seen.offer;
+    if (!other || more.length || other.uid === uid || now() - other.seenMs > SEEN_FRESH_MS) return null;
+    if (!o || o.uid !== other.uid || o.session !== other.session) return null;
+    const answer = await options.onPreOffer?.(o, other);
+    if (!answer) return null;
+    write = (tx) => {
+      (tx.update as (...a: unknown[]) => void)(ref, seatPath(uid), seat, 'offer', null, 'expires', expires());
+      tx.set(outboxRef(ref, uid), answer);
+    };
+    outcome = { kind: 'seated', room: { seats: [other], offer: null }, offer: o, withAnswer: true };
+  }
+  try {
+    await runTransaction(db, async (tx) => write(tx), { maxAttempts: 1 });
+    return outcome;
+  } catch (e) {
+    // Refused (permission-denied), the room gone (not-found), or the server out of reach: the
+    // transaction decides from a fresh read.
+    console.debug(`Duet: the join as seen did not go through (${code(e) ?? e}); reading the room`);
+    return null;
+  }
 }
 
 /**

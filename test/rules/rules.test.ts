@@ -47,7 +47,7 @@ import {
   type Firestore,
 } from 'firebase/firestore';
 import * as f from './fixtures';
-import { joinRoom, leaveRoom, type JoinOptions } from '../../src/signaling/join.ts';
+import { joinAsSeen, joinRoom, leaveRoom, parseRoom, type JoinOptions, type StoredRoom } from '../../src/signaling/join.ts';
 
 /** The app's own join transaction (src/signaling/join.ts): 'created' | 'rejoined' | 'seated' | 'full'. */
 async function join(db: Firestore, roomId: string, uid: string, session: string, stats?: JoinOptions['stats']) {
@@ -451,6 +451,88 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
     });
   });
 
+  // ============================================================================ join as seen
+  // The join in one read-free commit (joinAsSeen, src/signaling/join.ts) from the room as the
+  // app's prompt listener last saw it. A look that is out of date must cost a retry, never a
+  // wrong seat: the rules refuse the write, nothing is written, and the transaction decides.
+  describe('join as seen: one read-free commit from an earlier look at the room', () => {
+    /** The room as `db` sees it now (what the prompt's listener holds). */
+    const look = async (db: Firestore, id = ROOM): Promise<StoredRoom | null> => parseRoom((await getDoc(doc(db, roomPath(id)))).data());
+    const answering: JoinOptions = { onPreOffer: async (o) => f.outbox('bob', B, o.uid, o.session, { toPc: o.pc }) };
+
+    test('allowed: the free seat and my answer to the pre-offer, in one commit', async () => {
+      await seed(room(ALONE, aliceOffer()));
+      const outcome = await allowed(joinAsSeen(bob, ROOM, 'bob', B, await look(bob), answering));
+      expect(outcome).toMatchObject({ kind: 'seated', withAnswer: true, offer: { uid: 'alice', pc: 'alice-pc-1' } });
+      expect(await seatsOf()).toEqual(['alice', 'bob']);
+      expect((await stored(roomPath()))?.offer).toBeNull();
+      expect((await stored(peerPath('bob')))?.toPc).toBe('alice-pc-1');
+    });
+
+    test('allowed: a missing room created with my pre-offer, in one commit', async () => {
+      const offer = f.offer('alice', A) as unknown as f.Offer;
+      const outcome = await allowed(joinAsSeen(alice, ROOM, 'alice', A, await look(alice), { onCreate: async () => offer }));
+      expect(outcome).toMatchObject({ kind: 'created', withOffer: true });
+      expect((await stored(roomPath()))?.offer).toEqual(offer);
+    });
+
+    test('not tried: a look showing anything but one fresh person with their pre-offer leaves it to the transaction', async () => {
+      const asked: string[] = [];
+      const options: JoinOptions = { onPreOffer: async (o) => (asked.push(o.pc), f.outbox('bob', B, o.uid, o.session)) };
+      await seed(room(ALONE)); // no pre-offer
+      expect(await joinAsSeen(bob, ROOM, 'bob', B, await look(bob), options)).toBeNull();
+      await seed(room(PAIR, aliceOffer())); // full, and my own seat
+      expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
+      expect(await joinAsSeen(bob, ROOM, 'bob', 'b-2', await look(bob), options)).toBeNull();
+      await seed(room(BOB_STALE, aliceOffer())); // a stale seat to remove
+      expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
+      expect(asked).toEqual([]);
+      expect(await seatsOf()).toEqual(['alice', 'bob']);
+    });
+
+    test('refused: the room was created by someone else since the look; nothing is overwritten', async () => {
+      const seen = await look(carol);
+      expect(seen).toBeNull();
+      await seed(room(ALONE, aliceOffer()));
+      const before = await stored(roomPath());
+      const offer = f.offer('carol', C) as unknown as f.Offer;
+      expect(await joinAsSeen(carol, ROOM, 'carol', C, seen, { onCreate: async () => offer })).toBeNull();
+      expect(await stored(roomPath())).toEqual(before);
+      // The transaction then reads the truth: carol takes the free seat.
+      expect(await join(carol, ROOM, 'carol', C)).toBe('seated');
+    });
+
+    test('refused: the other person reloaded since the look (new session, new pre-offer); the answer to the old one is not written', async () => {
+      await seed(room(ALONE, aliceOffer()));
+      const seen = await look(bob);
+      await seed(room({ alice: { session: 'a-2', seenAgo: 1 } }, f.offer('alice', 'a-2', { pc: 'alice-pc-2' }) as unknown as f.Offer));
+      expect(await joinAsSeen(bob, ROOM, 'bob', B, seen, answering)).toBeNull();
+      expect(await seatsOf()).toEqual(['alice']);
+      expect((await stored(roomPath()))?.offer?.pc).toBe('alice-pc-2');
+      expect(await stored(peerPath('bob'))).toBeUndefined();
+      const outcome = await allowed(joinRoom(bob, ROOM, 'bob', B, answering));
+      expect(outcome).toMatchObject({ kind: 'seated', withAnswer: true, offer: { pc: 'alice-pc-2' } });
+    });
+
+    test('refused: someone else took the seat since the look; the room stays at two', async () => {
+      await seed(room(ALONE, aliceOffer()));
+      const seen = await look(bob);
+      await seed(room({ alice: { session: A, seenAgo: FRESH }, carol: { session: C, seenAgo: FRESH } }));
+      expect(await joinAsSeen(bob, ROOM, 'bob', B, seen, answering)).toBeNull();
+      expect(await seatsOf()).toEqual(['alice', 'carol']);
+      expect(await join(bob, ROOM, 'bob', B)).toBe('full');
+    });
+
+    test('refused: the room is gone since the look; nothing is created by the update', async () => {
+      await seed(room(ALONE, aliceOffer()));
+      const seen = await look(bob);
+      await testEnv.clearFirestore();
+      expect(await joinAsSeen(bob, ROOM, 'bob', B, seen, answering)).toBeNull();
+      expect(await stored(roomPath())).toBeUndefined();
+      expect(await stored(peerPath('bob'))).toBeUndefined();
+    });
+  });
+
   // ======================================================================================= leaks
   // Issue #12, each leak tried as an attacker would, with the app's own join and leave.
   describe('leaks: a newcomer in a stale seat reads nothing meant for the person before', () => {
@@ -755,6 +837,27 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
     ['`expires` a week away', () => bobWrites({ expires: f.expiry(24 * 7) })],
     ["deleting the other participant's outbox while they hold a seat", () => deleteDoc(doc(alice, peerPath('bob')))],
     ["an outsider deleting an outbox", () => deleteDoc(doc(carol, peerPath('bob')))],
+  ]);
+
+  // The write that takes a seat may carry the joiner's outbox only as the answer to the pre-offer
+  // it consumes (firestore.rules, answersConsumedOffer).
+  const takeSeatWithOutbox = (over: Record<string, unknown>, room: Record<string, unknown> = sit('bob', B)) => {
+    const batch = writeBatch(bob);
+    batch.update(doc(bob, roomPath()), room);
+    batch.set(doc(bob, peerPath('bob')), f.outbox('bob', B, 'alice', A, { toPc: 'alice-pc-1', ...over }));
+    return batch.commit();
+  };
+  attacks('attack: an outbox in the write that takes the seat', () => seed(room(ALONE, aliceOffer())), () => [
+    ['answering another peer connection than the pre-offer consumed', () => takeSeatWithOutbox({ toPc: 'alice-pc-0' })],
+    ['answering another session than the pre-offer consumed', () => takeSeatWithOutbox({ toSession: 'a-0' })],
+    ['addressing someone else than the pre-offer consumed', () => takeSeatWithOutbox({ to: 'carol' })],
+    ['an offer instead of the answer', () => takeSeatWithOutbox({ description: { type: 'offer', sealed: f.sdp() } })],
+    ['candidates alone, no answer', () => takeSeatWithOutbox({ description: null })],
+    ['answering the pre-offer without consuming it (left up for someone else)', () =>
+      takeSeatWithOutbox({}, { [`seats.bob`]: f.seat(B), expires: f.expiry() })],
+  ]);
+  attacks('attack: an outbox in the write that takes the seat of a room without a pre-offer', () => seed(room(ALONE)), () => [
+    ['an answer to a pre-offer that is not there', () => takeSeatWithOutbox({})],
   ]);
 
   attacks('attack: signaling without a seat', async () => {
