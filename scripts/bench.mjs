@@ -26,6 +26,10 @@
 //          --ref GIT-REF  measure that commit (src/, public/, rules, build script) instead of the
 //                         working tree, e.g. while work in progress leaves the tree unbuildable.
 //                         It is exported to a temporary folder; the bench scripts stay these.
+//          --against GIT-REF  an A/B run: that commit's build is served beside this one and the
+//                         calls alternate between them (--calls N per build), so both meet the same
+//                         emulators, load and floor; the table sets them side by side with a bootstrap
+//                         interval on the difference. Rules, early-arrival rows and the rest: this build's.
 import { spawnSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 import { createInterface } from 'node:readline';
@@ -45,6 +49,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cache = join(root, 'node_modules', '.cache', 'duet');
 const benchDist = join(cache, 'bench-dist');
 const sizeDist = join(cache, 'size-dist');
+const againstDist = join(cache, 'against-dist');
 const config = join(cache, 'bench-firebase.json');
 const rawPath = join(cache, 'bench-raw.json');
 const resultsPath = join(root, 'bench', 'results.json');
@@ -64,6 +69,7 @@ const { values: args } = parseArgs({
     camera: { type: 'string' },
     quick: { type: 'boolean', default: false },
     ref: { type: 'string' },
+    against: { type: 'string' },
     report: { type: 'boolean', default: false },
   },
 });
@@ -110,27 +116,43 @@ const loadAtStart = loadavg()[0];
 mkdirSync(cache, { recursive: true });
 const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
 
-// What to measure: the working tree, or one commit exported to a temporary folder (outside
-// node_modules, so the node_modules link inside it makes no cycle).
+/**
+ * A commit exported to a temporary folder (outside node_modules, so the node_modules link inside
+ * it makes no cycle), removed when the bench exits.
+ */
+function exportCommit(ref, flag) {
+  const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
+  if (!commit) throw new Error(`${flag} ${ref}: not a commit`);
+  const dir = mkdtempSync(join(tmpdir(), 'duet-bench-src-'));
+  const r = spawnSync('sh', ['-c', `git archive ${commit} | tar -x -C '${dir}'`], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`could not export ${ref}`);
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, commit: commit.slice(0, 7) };
+}
+
+// What to measure: the working tree, or one commit.
 let source = root;
 let refCommit = null;
 if (args.ref) {
-  const commit = git('rev-parse', '--verify', `${args.ref}^{commit}`);
-  if (!commit) throw new Error(`--ref ${args.ref}: not a commit`);
-  refCommit = commit.slice(0, 7);
-  source = mkdtempSync(join(tmpdir(), 'duet-bench-src-'));
-  const r = spawnSync('sh', ['-c', `git archive ${commit} | tar -x -C '${source}'`], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`could not export ${args.ref}`);
-  symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'));
-  process.on('exit', () => rmSync(source, { recursive: true, force: true }));
-  console.log(`› measuring ${args.ref} (${commit.slice(0, 7)}), exported to ${source}`);
+  ({ dir: source, commit: refCommit } = exportCommit(args.ref, '--ref'));
+  console.log(`› measuring ${args.ref} (${refCommit}), exported to ${source}`);
 }
 const { build } = await import(pathToFileURL(join(source, 'scripts', 'build.mjs')).href);
+// --against: a second build whose calls alternate with these in the same run (scripts/bench/against.mjs).
+let against = null;
+if (args.against) {
+  const { dir, commit } = exportCommit(args.against, '--against');
+  against = { ref: args.against, commit, dir };
+  options.against = `${args.against} (${commit})`;
+  console.log(`› against ${args.against} (${commit}): its calls alternate with these`);
+}
 
 console.log('› build (emulator build to serve, plain build to weigh)');
 const [, sizeBuild] = await Promise.all([
   build({ outdir: benchDist, quiet: true }),
   build({ outdir: sizeDist, quiet: true }),
+  against && import(pathToFileURL(join(against.dir, 'scripts', 'build.mjs')).href).then((m) => m.build({ outdir: againstDist, quiet: true })),
 ]);
 const sizes = measureBuild({ root: source, outdir: sizeDist });
 
@@ -150,7 +172,7 @@ console.log(`› emulators + browsers${canIsolate ? ' (in a private network name
 const { child, exited } = withEmulators(inner, {
   config,
   cwd: cache,
-  env: { DUET_BENCH_OPTIONS: JSON.stringify(options), DUET_BENCH_RAW: rawPath },
+  env: { DUET_BENCH_OPTIONS: JSON.stringify(options), DUET_BENCH_RAW: rawPath, ...(against ? { DUET_BENCH_AGAINST_DIST: againstDist } : {}) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 // Show the bench's own progress as it happens; keep the emulators' request log for failures only.

@@ -86,10 +86,11 @@ function requests(net, t0) {
  * Ben (idle at the prompt) presses Join; the clock runs from his click to the first
  * remote frame on each side.
  * `benAfterWaitingMs` (the early-arrival rows): Ben presses Join this many ms after Ana's
- * waiting screen shows, whether her pre-offer is out or not.
+ * waiting screen shows, whether her pre-offer is out or not. `baseURL`: where both pages load
+ * the app (default: the Hosting emulator; the --against build is served beside it).
  */
-export async function setupCall(browser, { room, keepOpen = false, benAfterWaitingMs = null }) {
-  const [ana, ben] = await Promise.all([newPerson(browser), newPerson(browser)]);
+export async function setupCall(browser, { room, keepOpen = false, benAfterWaitingMs = null, baseURL }) {
+  const [ana, ben] = await Promise.all([newPerson(browser, { baseURL }), newPerson(browser, { baseURL })]);
   const wire = { ana: countWritesOnTheWire(ana.page), ben: countWritesOnTheWire(ben.page) };
   const result = { room, ok: false };
   // Where the bench's own time goes (ms of wall clock), to keep the whole run short.

@@ -1,6 +1,6 @@
 // Turns the raw samples of scripts/bench/run.mjs into the summary (bench/results.json)
 // and the table printed at the end of `npm run bench`.
-import { percentile, round, summary } from './stats.mjs';
+import { medianDifference, percentile, round, summary } from './stats.mjs';
 
 export const TARGETS = {
   setupP50Ms: 220,
@@ -20,7 +20,8 @@ const sub = (a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : 
 const rounded = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'n' ? v : round(v)]));
 
 export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs }) {
-  const calls = raw.calls;
+  // With --against, calls of the other build (arm B) are summarized on their own, below.
+  const calls = raw.calls.filter((c) => (c.arm ?? 'A') === 'A');
   const good = calls.filter(ok);
   const both = good.map((c) => Math.max(c.ana.firstFrame, c.ben.firstFrame));
   const setup = {
@@ -140,6 +141,34 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     p50: sub(setup.both.p50, floor.both.p50),
     p95: sub(setup.both.p95, floor.both.p95),
   };
+
+  // --against: the other build's calls, interleaved with these (same emulators, load and floor).
+  const armB = raw.calls.filter((c) => c.arm === 'B');
+  if (armB.length) {
+    const goodB = armB.filter(ok);
+    const bothOf = (cs) => cs.map((c) => Math.max(c.ana.firstFrame, c.ben.firstFrame));
+    const bothB = rounded(summary(bothOf(goodB)));
+    const readBeforeCommit = (c) => !!c.ben.requests?.txGet && c.ben.requests.txGet.start < (c.answerTransit?.commitSent ?? Infinity);
+    const side = (cs) => ({
+      answerCommitSent: round(percentile(cs.map((c) => c.answerTransit?.commitSent), 50)),
+      anaAppliedAnswer: round(percentile(cs.map((c) => c.ana.remoteAnswer), 50)),
+      readBeforeCommit: cs.filter(readBeforeCommit).length,
+    });
+    const diff = medianDifference(bothOf(goodB), bothOf(good));
+    setup.against = {
+      ref: raw.options?.against ?? 'B',
+      calls: armB.length,
+      failures: armB.length - goodB.length,
+      failureReasons: armB.filter((c) => !ok(c)).map((c) => c.failure),
+      ana: rounded(summary(goodB.map((c) => c.ana.firstFrame))),
+      ben: rounded(summary(goodB.map((c) => c.ben.firstFrame))),
+      both: bothB,
+      overFloor: { p50: sub(bothB.p50, floor.both.p50), p95: sub(bothB.p95, floor.both.p95) },
+      // Both see each other, p50 of this build minus p50 of the other, with its 95 % interval.
+      difference: diff && { p50: round(diff.diff), low: round(diff.low), high: round(diff.high) },
+      timeline: { this: side(good), other: side(goodB) },
+    };
+  }
 
   // Early arrival: one row per gap between Ana's waiting screen and Ben's click.
   const early = [...new Set((raw.early ?? []).map((c) => c.gap))].sort((a, b) => a - b).map((gap) => {
@@ -306,6 +335,22 @@ export function table(summary, meta) {
   row('Floor: answerer', floor.answerer);
   row('Floor: both', floor.both);
   out.push(`  ${pad('Signaling over the floor (both see each other)', 44)}${lpad('', 10)}${lpad(ms(setup.overFloor.p50), 7)}${lpad(ms(setup.overFloor.p95), 7)}`);
+  const ab = setup.against;
+  if (ab) {
+    out.push(`  Against ${ab.ref}: its calls alternated with these, one by one`);
+    row(`${ab.ref}: both see each other`.slice(0, 43), ab.both, ab.calls, ab.failures, floor.both);
+    const d = ab.difference;
+    const { this: a, other: b } = ab.timeline;
+    out.push(
+      `      over the floor p50 ${ms(ab.overFloor.p50)} / p95 ${ms(ab.overFloor.p95)} ms; this build − that one, both see each other p50: ` +
+        (d ? `${d.p50 > 0 ? '+' : ''}${ms(d.p50)} ms (95 % bootstrap interval ${ms(d.low)} … ${ms(d.high)}${d.low <= 0 && d.high >= 0 ? ': not told apart' : ''})` : '—'),
+    );
+    out.push(
+      `      p50 ms after Ben's click, this build / that one: his answer's commit sent ${ms(a.answerCommitSent)} / ${ms(b.answerCommitSent)}, ` +
+        `Ana applies it ${ms(a.anaAppliedAnswer)} / ${ms(b.anaAppliedAnswer)}; calls that read the room before that commit ${a.readBeforeCommit} / ${b.readBeforeCommit}`,
+    );
+    out.push(...ab.failureReasons.map((r) => `  ! failed call (${ab.ref}): ${r}`));
+  }
   const early = summary.early ?? [];
   if (early.length) {
     out.push(`  ${pad('Early arrival: Ben joins N ms after Ana waits', 44)}`);
@@ -335,7 +380,7 @@ export function table(summary, meta) {
   const t = setup.timeline;
   out.push('');
   out.push(
-    `  Where setup time goes (p50, ms after Ben's click): Ben's join transaction done ${ms(t.benJoined.p50)}, his answer ready ${ms(t.benAnswerReady.p50)}, ` +
+    `  Where setup time goes (p50, ms after Ben's click): Ben's connection made ${ms(t.benJoined.p50)}, his answer ready ${ms(t.benAnswerReady.p50)}, ` +
       `Ana applies it ${ms(t.anaAppliedAnswer.p50)} (Firestore transit ${ms(t.answerTransit.p50)}), connected Ben ${ms(t.benConnected.p50)} / Ana ${ms(t.anaConnected.p50)}, ` +
       `connected → first frame Ben ${ms(t.connectedToFrameBen.p50)} / Ana ${ms(t.connectedToFrameAna.p50)}`,
   );

@@ -39,6 +39,7 @@ function framesAgain(page, t0) {
 }
 import { completeCall, rejoinAfterReload, setupCall } from './calls.mjs';
 import { floorCall } from './floor.mjs';
+import { serveBuild } from './against.mjs';
 import { promptLoad } from './load.mjs';
 
 const options = JSON.parse(process.env.DUET_BENCH_OPTIONS ?? '{}');
@@ -57,27 +58,36 @@ const fmt = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 
 const raw = { early: [], recoveries: [], options, startedAt: new Date(started).toISOString(), warmup: [], calls: [], rejoins: [], floor: [], moreCandidates: { interfaces: 0, calls: [] }, complete: null, load: [] };
 const browser = await launch({ camera: options.camera });
+// --against: the other build, served beside Hosting; its calls alternate with the working tree's.
+const against = process.env.DUET_BENCH_AGAINST_DIST ? await serveBuild(process.env.DUET_BENCH_AGAINST_DIST) : null;
+const arms = against ? [{ arm: 'A' }, { arm: 'B', baseURL: against.origin }] : [{ arm: 'A' }];
 raw.chromium = await browser.version();
 log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
 
 try {
   // The first operations after the emulators start are several times slower: warm up.
   for (let i = 0; i < options.warmup; i++) {
-    const { result } = await setupCall(browser, { room: `bench-${runId}-warmup-${i}` });
-    raw.warmup.push(result);
-    log(`warm-up ${i + 1}/${options.warmup}: ${result.ok ? `Ana ${fmt(result.ana.firstFrame)} ms, Ben ${fmt(result.ben.firstFrame)} ms` : `failed: ${result.failure}`}`);
+    for (const { arm, baseURL } of arms) {
+      const { result } = await setupCall(browser, { room: `bench-${runId}-warmup-${arm}-${i}`, baseURL });
+      raw.warmup.push({ ...result, arm });
+      log(`warm-up ${i + 1}/${options.warmup}${against ? ` (${arm})` : ''}: ${result.ok ? `Ana ${fmt(result.ana.firstFrame)} ms, Ben ${fmt(result.ben.firstFrame)} ms` : `failed: ${result.failure}`}`);
+    }
   }
 
   let failedInARow = 0;
-  for (let i = 0; i < options.calls; i++) {
+  // With --against, `calls` per build, alternating: A (working tree), B (the other), A, B...
+  const total = options.calls * arms.length;
+  for (let i = 0; i < total; i++) {
     if (failedInARow >= 5) {
-      log(`5 calls in a row failed: skipping the other ${options.calls - i} (the app is broken, not slow)`);
+      log(`5 calls in a row failed: skipping the other ${total - i} (the app is broken, not slow)`);
       break;
     }
+    const { arm, baseURL } = arms[i % arms.length];
     // Rejoins ride on the first calls that connect (a failed call leaves nothing to reload).
-    const rejoin = raw.rejoins.length < options.rejoins;
-    const call = await setupCall(browser, { room: `bench-${runId}-call-${i}`, keepOpen: rejoin });
+    const rejoin = arm === 'A' && raw.rejoins.length < options.rejoins;
+    const call = await setupCall(browser, { room: `bench-${runId}-call-${i}`, keepOpen: rejoin, baseURL });
     const { result } = call;
+    result.arm = arm;
     raw.calls.push(result);
     failedInARow = result.ok ? 0 : failedInARow + 1;
     let line = result.ok ? `Ana ${fmt(result.ana.firstFrame)} ms, Ben ${fmt(result.ben.firstFrame)} ms` : `FAILED: ${result.failure}`;
@@ -88,7 +98,7 @@ try {
       line += r.ok ? `; ${r.reloaded} reloaded: ${fmt(r.reloadedSide)} / ${fmt(r.otherSide)} ms` : `; rejoin FAILED: ${r.failure}`;
       await Promise.all([call.ana.context.close(), call.ben.context.close()]);
     }
-    log(`call ${i + 1}/${options.calls}: ${line}`);
+    log(`call ${i + 1}/${total}${against ? ` (${arm})` : ''}: ${line}`);
   }
 
   // Early arrival (issue 13): Ben presses Join 0, 100 or 300 ms after Ana's waiting screen
@@ -203,4 +213,5 @@ try {
   raw.durationMs = Date.now() - started;
   writeFileSync(rawPath, JSON.stringify(raw));
   await browser.close();
+  await against?.close();
 }

@@ -37,6 +37,7 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots
  * @property {boolean} [serviceWorkers] false: block them (Chromium)
  * @property {'reduce' | 'no-preference'} [reducedMotion] Chromium: prefers-reduced-motion
  * @property {string} [label] prefix for the page's console lines
+ * @property {string} [baseURL] Chromium: where the app is served (default BASE_URL; the bench's other build)
  */
 
 /**
@@ -73,7 +74,7 @@ export class Browser {
     let person;
     if (this.engine === 'chromium') {
       const context = await this.native.newContext({
-        baseURL: BASE_URL,
+        baseURL: options.baseURL ?? BASE_URL,
         permissions: options.grant === false ? [] : ['camera', 'microphone'],
         viewport,
         ...(options.isMobile !== undefined ? { isMobile: options.isMobile } : {}),

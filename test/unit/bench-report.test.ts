@@ -90,4 +90,44 @@ describe('bench report', () => {
     expect(text).toContain('relayed relay-prflx ×2');
     expect(report([], { skipped: 'needs root' }).text).toContain('skipped (needs root)');
   });
+
+  it('--against: the other build\'s calls get their own row, and the difference its bootstrap interval', () => {
+    const raw = {
+      // This build 300-340 ms, the other 500-540: interleaved as the bench runs them.
+      calls: [0, 1, 2, 3, 4, 5].flatMap((i) => [
+        call(300 + i * 8, 300 + i * 8, { arm: 'A', answerTransit: { commitSent: 100 } }),
+        call(500 + i * 8, 500 + i * 8, { arm: 'B', answerTransit: { commitSent: 250 } }),
+      ]),
+      floor: [0, 1, 2].map(() => ({ ok: true, offerer: 280, answerer: 290 })),
+      early: [],
+      rejoins: [],
+      recoveries: [],
+      moreCandidates: { interfaces: 0, calls: [] },
+      complete: null,
+      load: [],
+      options: { against: 'main (abc1234)' },
+    };
+    const s = summarize(raw, { sizes, budgets: { prePromptJsGzip: 30_000, totalJsGzip: 200_000 }, heartbeatMs: 60_000, presenceTimeoutMs: 120_000 });
+    // The main rows hold this build's calls only.
+    expect(s.setup.calls).toBe(6);
+    expect(s.setup.both.p50).toBe(316);
+    expect(s.setup.against.calls).toBe(6);
+    expect(s.setup.against.both.p50).toBe(516);
+    expect(s.setup.against.difference.p50).toBe(-200);
+    expect(s.setup.against.difference.high).toBeLessThan(0);
+    expect(s.setup.against.timeline.this.answerCommitSent).toBe(100);
+    expect(s.setup.against.timeline.other.answerCommitSent).toBe(250);
+    const text = table(s, meta);
+    expect(text).toMatch(/Against main \(abc1234\)/);
+    expect(text).toMatch(/both see each other p50: -200 ms \(95 % bootstrap interval -2\d\d … -1\d\d\)/);
+  });
+
+  it('the bootstrap interval holds 0 when the two arms are drawn from the same values', async () => {
+    const { medianDifference } = (await import('../../scripts/bench/stats.mjs')) as { medianDifference: (a: number[], b: number[]) => { diff: number; low: number; high: number } };
+    const same = [310, 290, 450, 330, 305, 370, 298, 512, 340, 325];
+    const d = medianDifference(same, [...same].reverse());
+    expect(d.diff).toBe(0);
+    expect(d.low).toBeLessThan(0);
+    expect(d.high).toBeGreaterThan(0);
+  });
 });
