@@ -51,28 +51,42 @@ describe.skipIf(blocker)('a call between two people', () => {
     await ben.context.close();
   });
 
-  it('a friend who typed the name before pressing Join takes the seat and answers in one request, and they see each other', async () => {
+  it('people who typed the name before pressing Join create the room, and take the seat with the answer, in one request each', async () => {
     const room = uniqueRoom('typed ahead');
     const ana = await newPerson(browser());
     const ben = await newPerson(browser());
-    // Ben has the name typed before Ana's room exists: his page watches the room from the prompt.
+    /** The Firestore reads and commits a page sends from now on. */
+    const firestoreRequests = (page: typeof ana.page) => {
+      const seen: string[] = [];
+      page.on('request', (r) => {
+        const m = /documents:(batchGet|commit)$/.exec(new URL(r.url()).pathname);
+        if (m) seen.push(m[1]!);
+      });
+      return seen;
+    };
+    // Both have the name typed before either presses Join: each page watches the room from the
+    // prompt (Ana's sees no room, Ben's then sees hers with her pre-offer).
+    await openApp(ana.page);
+    await waitForState(ana.page, /naming/);
+    await roomInput(ana.page).fill(room);
     await openApp(ben.page);
     await waitForState(ben.page, /naming/);
     await roomInput(ben.page).fill(room);
-    await openApp(ana.page);
-    await joinRoom(ana.page, room);
+    const anaSent = firestoreRequests(ana.page);
+    await ana.page.getByRole('button', { name: 'Join', exact: true }).click();
     await waitForState(ana.page, /call:waiting/);
     await expect.poll(async () => (await emulatorRest(roomPath(room)).then((r) => r.json()))?.fields?.offer?.mapValue, { timeout: 20_000 }).toBeTruthy();
     // The time a person takes to reach the Join button, not a wait for a result.
     await new Promise((r) => setTimeout(r, 1_500));
-    const requests: string[] = [];
-    ben.page.on('request', (r) => void requests.push(new URL(r.url()).pathname));
+    const benSent = firestoreRequests(ben.page);
     await ben.page.getByRole('button', { name: 'Join', exact: true }).click();
     await bothFlowing(ana.page, ben.page);
-    const firestore = requests.filter((p) => /documents:(batchGet|commit)$/.test(p)).map((p) => p.split(':').at(-1));
-    // One commit with the seat and the answer; no read of the room first (it was already seen).
-    expect(firestore[0], `Firestore requests after the click: ${firestore.join(', ')}`).toBe('commit');
-    expect(firestore, `Firestore requests after the click: ${firestore.join(', ')}`).not.toContain('batchGet');
+    // One commit each (the room with her pre-offer; his seat with his answer), no read of the
+    // room first: it was already seen.
+    expect(anaSent[0], `Ana's Firestore requests after her click: ${anaSent.join(', ')}`).toBe('commit');
+    expect(anaSent, `Ana's Firestore requests after her click: ${anaSent.join(', ')}`).not.toContain('batchGet');
+    expect(benSent[0], `Ben's Firestore requests after his click: ${benSent.join(', ')}`).toBe('commit');
+    expect(benSent, `Ben's Firestore requests after his click: ${benSent.join(', ')}`).not.toContain('batchGet');
     expect(await remoteHasLiveAudio(ben.page)).toBe(true);
     await Promise.all([ana.context.close(), ben.context.close()]);
   });
