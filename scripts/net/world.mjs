@@ -61,7 +61,9 @@ function ownEnv() {
  * @property {ReturnType<typeof createTopology>} topology
  * @property {string} dir
  * @property {string} secret
- * @property {(home: 1 | 2) => Promise<import('@playwright/test').Browser>} browser  a Chromium inside home 1 or 2
+ * @property {(home: 1 | 2, options?: { camera?: 'hd' | 'small' }) => Promise<import('@playwright/test').Browser>} browser
+ *   a Chromium inside home 1 or 2; its fake camera 'hd' (the default: the size the app asks for,
+ *   1280x720, for figures of a real call) or 'small' (the suites' 320x240 file: far less CPU)
  * @property {string[]} emulatorLog  lines the emulators printed (for failure reports)
  * @property {() => Promise<void>} destroy
  */
@@ -166,13 +168,12 @@ export async function startWorld(options = {}) {
       warm.on('exit', () => resolve(undefined));
     });
 
-    const browser = async (/** @type {1 | 2} */ home) => {
+    const browser = async (/** @type {1 | 2} */ home, { camera = /** @type {'hd' | 'small'} */ ('hd') } = {}) => {
       // Playwright starts this script as the browser; it starts Chromium inside the home.
       const wrapper = join(dir, `chromium-home${home}.sh`);
       writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${topology.ns[`home${home}`]} ${CHROMIUM} "$@"\n`);
       chmodSync(wrapper, 0o755);
-      // The camera Chromium makes up at the size the app asks for (1280x720): the relay's figures are a real call's.
-      const args = chromiumArgs({ camera: 'hd' }).filter((a) => a !== '--allow-loopback-in-peer-connection');
+      const args = chromiumArgs({ camera }).filter((a) => a !== '--allow-loopback-in-peer-connection');
       // "localhost" is the cloud host: the page is a secure context (camera allowed) and
       // the app finds the emulators on the page's host, as with `npm start`.
       args.push(`--host-resolver-rules=MAP localhost ${CLOUD_IP}`);

@@ -135,7 +135,9 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
   beforeAll(async () => {
     const started = Date.now();
     world = await startWorld({ turnTtlSeconds: TTL_SECONDS });
-    [home1, home2] = await Promise.all([world.browser(1), world.browser(2)]);
+    // The suites' small camera: eight calls' worth of 720p video would only cost CPU. The one
+    // scenario that reports what a relayed call sends starts browsers with the 720p camera.
+    [home1, home2] = await Promise.all([world.browser(1, { camera: 'small' }), world.browser(2, { camera: 'small' })]);
     figures.push(`world (namespaces, coturn, emulators, 2 browsers) up in ${Date.now() - started} ms`);
   });
   afterAll(async () => {
@@ -144,10 +146,10 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
   });
 
   /** Ana (home 1) opens a room, Ben (home 2) joins it; resolves once Ben has clicked Join. */
-  async function call(label: string, ana: PersonOptions = {}, ben: PersonOptions = {}) {
+  async function call(label: string, ana: PersonOptions = {}, ben: PersonOptions = {}, homes: [Browser, Browser] = [home1, home2]) {
     const room = uniqueRoom(label);
-    const a = await person(home1, 'ana', ana);
-    const b = await person(home2, 'ben', ben);
+    const a = await person(homes[0], 'ana', ana);
+    const b = await person(homes[1], 'ben', ben);
     opened.push(a, b);
     await a.page.goto('/');
     if (ana.relayOnly) {
@@ -198,7 +200,9 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
   it('two symmetric NATs with the relay over UDP: the call connects through it, media both ways', async () => {
     world.topology.setRouter(1, 'symmetric');
     world.topology.setRouter(2, 'symmetric');
-    const { ana, ben, joinedAt, relayCame, close } = await call('relay udp');
+    // The 720p camera here: this call's throughput is the relay's cost per call (docs/TURN.md).
+    const hd: [Browser, Browser] = await Promise.all([world.browser(1), world.browser(2)]);
+    const { ana, ben, joinedAt, relayCame, close } = await call('relay udp', {}, {}, hd);
     await bothFlowing(ana.page, ben.page, 30_000);
     figures.push(`setup, through the relay (join click → both decoding): ${Date.now() - joinedAt} ms; app: ${ben.connectedAfter[0]} ms; ${relayCame()}`);
     expect(ana.credentials.length).toBeGreaterThan(0);
@@ -217,6 +221,7 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
     const kbps = (n: number) => `${Math.round(n / 1000)} kbit/s`;
     figures.push(`relayed call (720p camera), 10 s after 20 s: Ana sends ${kbps(ta.sentBps)} (${ta.video}) receives ${kbps(ta.receivedBps)}; Ben sends ${kbps(tb.sentBps)} (${tb.video}) receives ${kbps(tb.receivedBps)}`);
     await close();
+    await Promise.all(hd.map((b) => b.close()));
   });
 
   it('relay credentials that come after Join (a slow function): the call restarts with them and connects through the relay', async () => {
