@@ -93,6 +93,11 @@ export async function setupCall(browser, { room, keepOpen = false, benAfterWaiti
   const [ana, ben] = await Promise.all([newPerson(browser, { baseURL }), newPerson(browser, { baseURL })]);
   const wire = { ana: countWritesOnTheWire(ana.page), ben: countWritesOnTheWire(ben.page) };
   const result = { room, ok: false };
+  // Why Ben's join made from his look at the room fell back to its transaction, if it did (the app says so).
+  ben.page.on('console', (m) => {
+    const why = /join as seen did not go through \(([^)]*)\)/.exec(m.text());
+    if (why) result.joinFellBack = why[1];
+  });
   // Where the bench's own time goes (ms of wall clock), to keep the whole run short.
   const spent = {};
   const lap = (() => {

@@ -62,6 +62,8 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     },
     benRenegotiated: good.filter((c) => c.ben.remoteOffers > 1 || c.ben.localAnswers > 1).length,
     usedPreOffer: good.filter((c) => c.ben.remoteOffer !== null && c.ben.localAnswer !== null).length,
+    // Ben's read-free join (from his look at the room) refused or failed, then made by the transaction.
+    joinFellBack: calls.filter((c) => c.joinFellBack).map((c) => c.joinFellBack),
     peerConnections: { ana: summary(good.map((c) => c.ana.pcs)), ben: summary(good.map((c) => c.ben.pcs)) },
     candidates: {
       ana: summary(good.map((c) => c.ana.localCandidates)),
@@ -398,6 +400,7 @@ export function table(summary, meta) {
     `  Pre-offer answered directly in ${setup.usedPreOffer} of ${setup.calls - setup.failures} calls; Ben negotiated the same connection twice in ${setup.benRenegotiated}; ` +
       `ICE candidates gathered per side p50: Ana ${setup.candidates.ana.p50}, Ben ${setup.candidates.ben.p50}`,
   );
+  if (setup.joinFellBack?.length) out.push(`  ! Ben's join from his look at the room fell back to the transaction in ${setup.joinFellBack.length} call(s): ${setup.joinFellBack.join(', ')}`);
   if (setup.withoutPreOffer) out.push(`  ! in ${setup.withoutPreOffer} call(s) Ana's pre-offer was not in the room when Ben joined (fallback path measured): ${setup.notes.join('; ')}`);
   if (setup.failureReasons.length) out.push(...setup.failureReasons.map((r) => `  ! failed call: ${r}`));
   if (rejoin.failureReasons.length) out.push(...rejoin.failureReasons.map((r) => `  ! failed rejoin: ${r}`));
