@@ -146,8 +146,13 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
   );
 }
 
-/** Half of the presence timeout: a seat seen longer ago than this is left for a transaction to judge. */
-const SEEN_FRESH_MS = PRESENCE_TIMEOUT_MS / 2;
+/**
+ * A seat seen longer ago than this is left for the transaction to judge from a fresh read. Below
+ * the presence timeout by a margin for the look's age and our clock estimate, not at half of it:
+ * a waiting person who switched apps refreshes late (background timers are throttled), and their
+ * seat is no less theirs.
+ */
+const SEEN_FRESH_MS = PRESENCE_TIMEOUT_MS - 15_000;
 
 /**
  * The join in one request, from the room as a live listener last saw it (`seen`; null: no room):

@@ -48,6 +48,29 @@ const blocker = faultBlocker();
 if (blocker) console.log(`network fault tests skipped: ${blocker}`);
 
 
+/**
+ * The pid of this suite's Firestore emulator: the JVM (downloaded jar or our offline wrapper)
+ * in this process's network namespace. The relay suite runs beside this one with an emulator
+ * of its own in another namespace, which must never be the one frozen or killed here. "[f]"
+ * keeps pgrep from matching its own shell's command line.
+ */
+function firestoreEmulatorPid(): string {
+  const netns = (pid: string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      return null; // gone since pgrep saw it
+    }
+  };
+  const here = readlinkSync('/proc/self/ns/net');
+  const ours = sh("pgrep -f 'java.*[f]irestore-emulator' || true")
+    .split('\n')
+    .map((p) => p.trim())
+    .filter((p) => /^\d+$/.test(p) && netns(p) === here);
+  expect(ours, 'Firestore emulator JVMs in this network namespace').toHaveLength(1);
+  return ours[0]!;
+}
+
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
 
@@ -129,10 +152,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
 
   it('Firestore frozen for 15 s, then back with its data wiped (a restarted emulator): the call never drops', async () => {
     const { room, ana, ben, close } = await connectedPair('backend restart');
-    // The emulator's JVM (downloaded jar or our offline wrapper); "[f]" keeps pgrep
-    // from matching its own shell's command line.
-    const pid = sh("pgrep -f 'java.*[f]irestore-emulator' | head -1").trim();
-    expect(pid).toMatch(/^\d+$/);
+    const pid = firestoreEmulatorPid();
     sh(`kill -STOP ${pid}`);
     try {
       // Media is peer to peer: it keeps flowing while signaling is gone.
@@ -180,8 +200,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
   // Last in this file: the emulator this test starts again lives until the suite ends.
   it('the Firestore emulator killed and started again mid-call (all its data gone): the call never drops, and signaling comes back', async () => {
     const { room, ana, ben, close } = await connectedPair('emulator restart');
-    const pid = sh("pgrep -f 'java.*[f]irestore-emulator' | head -1").trim();
-    expect(pid).toMatch(/^\d+$/);
+    const pid = firestoreEmulatorPid();
     // Started again exactly as firebase-tools started it (same jar, port, rules).
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const cwd = readlinkSync(`/proc/${pid}/cwd`);

@@ -469,6 +469,12 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect((await stored(peerPath('bob')))?.toPc).toBe('alice-pc-1');
     });
 
+    test('allowed: next to someone whose heartbeat is late (seen 90 s ago, an app switched away from)', async () => {
+      await seed(room({ alice: { session: A, seenAgo: 90 } }, aliceOffer()));
+      expect(await allowed(joinAsSeen(bob, ROOM, 'bob', B, await look(bob), answering))).toMatchObject({ kind: 'seated', withAnswer: true });
+      expect(await seatsOf()).toEqual(['alice', 'bob']);
+    });
+
     test('allowed: a missing room created with my pre-offer, in one commit', async () => {
       const offer = f.offer('alice', A) as unknown as f.Offer;
       const outcome = await allowed(joinAsSeen(alice, ROOM, 'alice', A, await look(alice), { onCreate: async () => offer }));
@@ -486,8 +492,10 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect(await joinAsSeen(bob, ROOM, 'bob', 'b-2', await look(bob), options)).toBeNull();
       await seed(room(BOB_STALE, aliceOffer())); // a stale seat to remove
       expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
+      await seed(room({ alice: { session: A, seenAgo: 110 } }, aliceOffer())); // close to stale: the transaction judges
+      expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
       expect(asked).toEqual([]);
-      expect(await seatsOf()).toEqual(['alice', 'bob']);
+      expect(await seatsOf()).toEqual(['alice']);
     });
 
     test('refused: the room was created by someone else since the look; nothing is overwritten', async () => {
