@@ -137,6 +137,11 @@ async function start(): Promise<void> {
   show({ screen: 'starting' });
   stopStream(stream);
   stream = null;
+  // An invite link names the room before the camera is granted: look at the room meanwhile (as
+  // for a name typed on the prompt), so the join after the grant can be one request.
+  const fromLink = new URLSearchParams(location.search).get('room');
+  const linked = fromLink === null ? null : parseRoomName(fromLink);
+  if (linked?.ok) void connect().then((b) => b.prepare?.(linked.id), () => {});
   try {
     stream = await captureMedia();
   } catch (error) {
@@ -146,7 +151,6 @@ async function start(): Promise<void> {
   setControls({ muted: false, cameraOff: false, facing: 'user' });
   await extras.useRememberedDevices();
   void cameraCount().then((n) => setControls({ canFlip: n > 1 }));
-  const fromLink = new URLSearchParams(location.search).get('room');
   if (fromLink !== null) void join(fromLink);
   else if (await isOffline()) waitForNetwork();
   else show({ screen: 'naming' });

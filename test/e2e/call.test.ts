@@ -91,6 +91,36 @@ describe.skipIf(blocker)('a call between two people', () => {
     await Promise.all([ana.context.close(), ben.context.close()]);
   });
 
+  it('a friend who opens the invite link takes the seat with the answer in one request, the room looked at while the camera prompt was answered', async () => {
+    const room = uniqueRoom('invited');
+    const ana = await newPerson(browser());
+    const ben = await newPerson(browser());
+    await openApp(ana.page);
+    await joinRoom(ana.page, room);
+    await waitForState(ana.page, /call:waiting/);
+    await expect.poll(async () => (await emulatorRest(roomPath(room)).then((r) => r.json()))?.fields?.offer?.mapValue, { timeout: 20_000 }).toBeTruthy();
+    // The one thing faked here: the ~2 s a person takes to answer the browser's camera prompt
+    // (permissions are granted up front in these tests, so the camera would come at once).
+    await ben.context.addInitScript(() => {
+      const md = navigator.mediaDevices;
+      const gum = md.getUserMedia.bind(md);
+      md.getUserMedia = (c) => new Promise((r) => setTimeout(r, 2_000)).then(() => gum(c));
+    });
+    const sent: string[] = [];
+    ben.page.on('request', (r) => {
+      const m = /documents:(batchGet|commit)$/.exec(new URL(r.url()).pathname);
+      if (m) sent.push(m[1]!);
+    });
+    // Ana's own invite link, as she would share it.
+    const link = await ana.page.locator('a.invite-link').getAttribute('href');
+    expect(link).toContain('?room=');
+    await openApp(ben.page, link!);
+    await bothFlowing(ana.page, ben.page);
+    expect(sent[0], `Ben's Firestore requests: ${sent.join(', ')}`).toBe('commit');
+    expect(sent, `Ben's Firestore requests: ${sent.join(', ')}`).not.toContain('batchGet');
+    await Promise.all([ana.context.close(), ben.context.close()]);
+  });
+
   it('a third person is told the room is full while the two keep talking', async () => {
     const { room, ana, ben, close } = await startCall(browser(), 'full house');
     const cat = await newPerson(browser());

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, mediaPorts, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
+import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
 import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
 
@@ -25,14 +25,52 @@ function cutBlocker(): string | null {
 
 /**
  * Drops, on input, the UDP packets of this one call (both pages' ports): the call goes down
- * as in a real outage, while other calls in the namespace (other test files) carry on.
+ * as in a real outage, while other calls in the namespace (other test files) carry on. The cut
+ * follows the call: the app's own recovery (an ICE restart) gathers on new ports while it lasts,
+ * and a cut of the old ports only once let the call come back mid-cut (one run in several).
+ * Resolves with the function that ends the cut.
  */
-function cutCall(ports: number[]): () => void {
+async function cutCall(pages: Page[]): Promise<() => void> {
   const table = `duet_incall_${process.pid}`;
   sh(`nft add table inet ${table}`);
+  sh(`nft add set inet ${table} ports '{ type inet_service; }'`);
   sh(`nft add chain inet ${table} input '{ type filter hook input priority 0; }'`);
-  sh(`nft add rule inet ${table} input udp dport '{ ${ports.join(', ')} }' drop`);
-  return () => sh(`nft delete table inet ${table}`);
+  sh(`nft add rule inet ${table} input udp dport @ports drop`);
+  const cut = new Set<number>();
+  const follow = async () => {
+    for (const page of pages) {
+      for (const port of await gatheredPorts(page)) {
+        if (cut.has(port)) continue;
+        cut.add(port);
+        sh(`nft add element inet ${table} ports '{ ${port} }'`);
+      }
+    }
+  };
+  await follow();
+  let following = true;
+  void (async () => {
+    while (following) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (following) await follow().catch(() => {});
+    }
+  })();
+  return () => {
+    following = false;
+    sh(`nft delete table inet ${table}`);
+  };
+}
+
+/** Every UDP port the page's open peer connections gather on (not only the connected pair's). */
+function gatheredPorts(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const ports = new Set<number>();
+    for (const pc of window.__duetTest.pcs.filter((p) => p.connectionState !== 'closed')) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'local-candidate' && s.protocol === 'udp') ports.add(s.port as number);
+      });
+    }
+    return [...ports];
+  });
 }
 
 const desktop = { viewport: { width: 1280, height: 800 } };
@@ -141,7 +179,7 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
       await anaInput.fill('before the cut');
       await anaInput.press('Enter');
       await expect.poll(() => chatTexts(ben.page)).toEqual(['before the cut']);
-      restore = cutCall([...(await mediaPorts(ana.page)), ...(await mediaPorts(ben.page))]);
+      restore = await cutCall([ana.page, ben.page]);
       // Down for real: the browser says so.
       await expect.poll(() => ana.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.connectionState), { timeout: 20_000 }).not.toBe('connected');
       for (const t of ['during 1', 'during 2', 'during 3']) {
