@@ -53,14 +53,17 @@ const wakeLock = new ScreenWakeLock();
 const PREPARE_AFTER_TYPING_MS = 250;
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** A room the person is about to join (typed, or from a link): the backend gets ready for it. */
+function prepareRoom(input: string): void {
+  const name = parseRoomName(input);
+  if (name.ok) void connect().then((b) => b.prepare?.(name.id), () => {});
+}
+
 const view = new View(document.querySelector<HTMLElement>('main.app')!, {
   join: (name) => void join(name),
   typing: (value) => {
     clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => {
-      const name = parseRoomName(value);
-      if (name.ok) void connect().then((b) => b.prepare?.(name.id), () => {});
-    }, PREPARE_AFTER_TYPING_MS);
+    typingTimer = setTimeout(() => prepareRoom(value), PREPARE_AFTER_TYPING_MS);
   },
   cancel: () => show({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
   retry: () => void start(),
@@ -140,8 +143,7 @@ async function start(): Promise<void> {
   // An invite link names the room before the camera is granted: look at the room meanwhile (as
   // for a name typed on the prompt), so the join after the grant can be one request.
   const fromLink = new URLSearchParams(location.search).get('room');
-  const linked = fromLink === null ? null : parseRoomName(fromLink);
-  if (linked?.ok) void connect().then((b) => b.prepare?.(linked.id), () => {});
+  if (fromLink !== null) prepareRoom(fromLink);
   try {
     stream = await captureMedia();
   } catch (error) {

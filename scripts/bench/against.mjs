@@ -50,16 +50,15 @@ async function handle(dir, req, res) {
   const forward = Object.fromEntries(['accept', 'content-type', 'authorization'].filter((h) => req.headers[h]).map((h) => [h, req.headers[h]]));
   const upstream = await fetch(new URL(url.pathname + url.search, BASE_URL), { method: req.method, headers: forward, body });
   const local = await localFile(dir, url.pathname);
+  const headers = Object.fromEntries([...upstream.headers].filter(([k]) => !BYTES.test(k)));
   if (!local) {
-    const headers = Object.fromEntries([...upstream.headers].filter(([k]) => !BYTES.test(k)));
     res.writeHead(upstream.status, headers);
     res.end(req.method === 'HEAD' ? undefined : Buffer.from(await upstream.arrayBuffer()));
     return;
   }
   await upstream.arrayBuffer().catch(() => {});
-  const headers = upstream.ok ? Object.fromEntries([...upstream.headers].filter(([k]) => !BYTES.test(k))) : {};
-  headers['content-type'] = TYPES[extname(local)] ?? 'application/octet-stream';
-  res.writeHead(200, headers);
+  // Hosting's headers only where it served that path too (a file of REF's alone gets just its type).
+  res.writeHead(200, { ...(upstream.ok ? headers : {}), 'content-type': TYPES[extname(local)] ?? 'application/octet-stream' });
   res.end(req.method === 'HEAD' ? undefined : await readFile(local));
 }
 

@@ -78,6 +78,13 @@ export function parseRoom(data: DocumentData | undefined): StoredRoom | null {
 }
 
 export const seatPath = (uid: string): FieldPath => new FieldPath('seats', uid);
+/** A room as its creator writes it: only their seat, their pre-offer (or null). */
+const newRoom = (uid: string, seat: DocumentData, offer: StoredOffer | null): DocumentData => ({
+  seats: { [uid]: seat },
+  offer,
+  created: serverTimestamp(),
+  expires: expires(),
+});
 const outboxRef = (room: DocumentReference, uid: string) => doc(room, 'peers', uid);
 const isStale = (seat: Seat, now: number) => now - seat.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS;
 const code = (e: unknown) => (e as { code?: string }).code;
@@ -117,7 +124,7 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
       const seat = { session, seen: serverTimestamp() };
       if (!room) {
         const offer = (await options.onCreate?.()) ?? null;
-        tx.set(ref, { seats: { [uid]: seat }, offer, created: serverTimestamp(), expires: expires() });
+        tx.set(ref, newRoom(uid, seat, offer));
         return { kind: 'created', room: { seats: [], offer: null }, offer: null, withOffer: !!offer };
       }
       if (room.seats.some((s) => s.uid === uid)) {
@@ -181,7 +188,7 @@ export async function joinAsSeen(
   let outcome: JoinOutcome;
   if (!seen) {
     const offer = (await options.onCreate?.()) ?? null;
-    write = (tx) => void tx.set(ref, { seats: { [uid]: seat }, offer, created: serverTimestamp(), expires: expires() });
+    write = (tx) => void tx.set(ref, newRoom(uid, seat, offer));
     outcome = { kind: 'created', room: { seats: [], offer: null }, offer: null, withOffer: !!offer };
   } else {
     const [other, ...more] = seen.seats;
