@@ -9,6 +9,8 @@ export default defineConfig({
     // files of three-page calls at once overloaded the 2-core machines: layout and camera
     // tests timed out in the full run while passing alone in 49 s).
     maxWorkers: 2,
+    // The default report, then the suite's own time: the slowest files and the total (issue 29).
+    reporters: ['default', './test/time-reporter.ts'],
     projects: [
       {
         test: {

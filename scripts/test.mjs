@@ -31,5 +31,9 @@ const blocker = namespaceBlocker();
 console.log(`› emulators + vitest${blocker ? ` (no private network namespace: ${blocker})` : ' (in a private network namespace)'}`);
 const vitest = ['npx', 'vitest', 'run', ...process.argv.slice(2)].map(quote).join(' ');
 const status = await withEmulators(vitest).exited;
-if (status !== 0) process.exit(status);
-console.log(`› all suites passed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const total = `${((performance.now() - started) / 1000).toFixed(1)} s (type check, build, emulators and vitest)`;
+if (status !== 0) {
+  console.log(`› failed (exit code ${status}) after ${total}`);
+  process.exit(status);
+}
+console.log(`› all suites passed in ${total}`);
