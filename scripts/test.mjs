@@ -4,6 +4,8 @@
 //   3. firebase emulators:exec (Auth, Firestore, Hosting) around one `vitest run`
 //      (unit, rules, Chromium scenarios and in-call features, Firefox, faults, then the NAT and
 //      relay world; extra arguments go to vitest, `--project NAME` runs one suite).
+// `--quick` (npm run test:quick) runs only unit, rules and the two-person call scenarios
+// (test/e2e/call.test.ts) through the same steps: the inner loop, under 3 minutes.
 // As root (CI, these machines) the run happens in a private network namespace (loopback
 // plus a veth pair with a default route, see scripts/emulators.mjs): WebRTC, the emulators
 // and the browsers talk only inside it, and the fault tests can cut it.
@@ -29,7 +31,9 @@ await build();
 
 const blocker = namespaceBlocker();
 console.log(`› emulators + vitest${blocker ? ` (no private network namespace: ${blocker})` : ' (in a private network namespace)'}`);
-const vitest = ['npx', 'vitest', 'run', ...process.argv.slice(2)].map(quote).join(' ');
+const QUICK = ['test/unit/', 'test/rules/', 'test/e2e/call.test.ts'];
+const args = process.argv.slice(2).flatMap((a) => (a === '--quick' ? QUICK : [a]));
+const vitest = ['npx', 'vitest', 'run', ...args].map(quote).join(' ');
 const status = await withEmulators(vitest).exited;
 const total = `${((performance.now() - started) / 1000).toFixed(1)} s (type check, build, emulators and vitest)`;
 if (status !== 0) {
