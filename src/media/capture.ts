@@ -1,5 +1,7 @@
 // Camera and microphone capture, and what to tell people when it fails.
 
+import { cameraConstraints, microphoneConstraints } from './constraints.ts';
+
 export type MediaProblem =
   | 'denied'
   | 'missing'
@@ -92,13 +94,8 @@ export async function captureMedia(
     throw e;
   }
   return nav.mediaDevices.getUserMedia({
-    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    video: {
-      facingMode: options.facingMode ?? 'user',
-      width: { ideal: 1280 },
-      height: { ideal: 720 },
-      frameRate: { ideal: 30 },
-    },
+    audio: microphoneConstraints(),
+    video: cameraConstraints({ facingMode: options.facingMode ?? 'user' }),
   });
 }
 

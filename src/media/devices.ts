@@ -2,6 +2,8 @@
 // time (remembered on this device only), and what to fall back to when the device in
 // use disappears (unplugged mid-call).
 
+import { cameraConstraints, microphoneConstraints } from './constraints.ts';
+
 export type DeviceRole = 'camera' | 'microphone' | 'speaker';
 
 export const KIND: Record<DeviceRole, MediaDeviceKind> = { camera: 'videoinput', microphone: 'audioinput', speaker: 'audiooutput' };
@@ -61,8 +63,6 @@ export function canChooseSpeaker(): boolean {
 /** Opens one device (a camera or a microphone) by id, with the app's usual settings. */
 export async function openDevice(role: 'camera' | 'microphone', deviceId: string, md: MediaDevices = navigator.mediaDevices): Promise<MediaStreamTrack> {
   const stream =
-    role === 'camera'
-      ? await md.getUserMedia({ video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } })
-      : await md.getUserMedia({ audio: { deviceId: { exact: deviceId }, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+    role === 'camera' ? await md.getUserMedia({ video: cameraConstraints({ deviceId }) }) : await md.getUserMedia({ audio: microphoneConstraints({ deviceId }) });
   return stream.getTracks()[0]!;
 }

@@ -1,5 +1,7 @@
 // Screen sharing: where it exists (desktop browsers) and how to start it.
 
+import { SCREEN_CONSTRAINTS } from './constraints.ts';
+
 /** Phones have no getDisplayMedia: the Share screen button is hidden there. */
 export function canShareScreen(md: MediaDevices | undefined = globalThis.navigator?.mediaDevices): boolean {
   return typeof md?.getDisplayMedia === 'function';
@@ -7,7 +9,7 @@ export function canShareScreen(md: MediaDevices | undefined = globalThis.navigat
 
 /** Asks the person what to share; resolves with the screen's video track. */
 export async function captureScreen(md: MediaDevices = navigator.mediaDevices): Promise<MediaStreamTrack> {
-  const stream = await md.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+  const stream = await md.getDisplayMedia(SCREEN_CONSTRAINTS);
   const track = stream.getVideoTracks()[0]!;
   // Text and lines, not faces: the encoder keeps detail over motion.
   track.contentHint = 'detail';
