@@ -5,12 +5,13 @@
 
 type Kind = 'audio' | 'video';
 
+let tracksMade = 0;
+
 export class FakeTrack extends EventTarget {
-  readonly id = `t${++FakeTrack.count}`;
+  readonly id = `t${++tracksMade}`;
   readyState: MediaStreamTrackState = 'live';
   enabled = true;
   contentHint = '';
-  static count = 0;
   constructor(
     readonly kind: Kind,
     readonly deviceId: string,
