@@ -107,7 +107,24 @@ export interface RoomBackend {
   idToken?(): Promise<string>;
 }
 
+// Presence, in numbers. firestore.rules repeats PRESENCE_TIMEOUT_MS (presenceTimeout()), and
+// test/unit/rules-numbers.test.ts proves that they agree.
+
 /** A seat not refreshed for this long may be taken by someone else (firestore.rules agrees). */
 export const PRESENCE_TIMEOUT_MS = 120_000;
 /** How often a participant refreshes its seat: 2 writes per minute per call. */
 export const HEARTBEAT_MS = 60_000;
+/**
+ * A seat seen longer ago than this is nearly stale, so in doubt: the margin below the timeout
+ * covers the two sides' clock estimates and the age of a look at the room. Our own seat that
+ * old means we were away and start over as a reload would (src/call/presence.ts); someone
+ * else's that old is left to a fresh read, not joined from an earlier look (src/signaling/join.ts).
+ */
+export const NEARLY_STALE_MS = PRESENCE_TIMEOUT_MS - 15_000;
+/** A joiner frees a seat only this long after the timeout: the server clock decides, and ours may lag. */
+export const CLOCK_SLACK_MS = 5_000;
+
+/** Whether a joiner may free this seat (with the server's clock `now`, estimated): stale, with the slack. */
+export function mayFreeSeat(seat: Pick<Seat, 'seenMs'>, now: number): boolean {
+  return now - seat.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS;
+}

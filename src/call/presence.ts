@@ -1,18 +1,12 @@
 // Presence: how often we refresh our seat, when someone's seat counts as gone, and when
 // we were away so long that we come back as a reload would.
 
-import { HEARTBEAT_MS, PRESENCE_TIMEOUT_MS, type Seat } from './backend.ts';
+import { HEARTBEAT_MS, NEARLY_STALE_MS, PRESENCE_TIMEOUT_MS, type Seat } from './backend.ts';
 
 /** How often seats are checked for staleness between snapshots. */
 export const PRESENCE_CHECK_MS = 5_000;
 /** Catch-up heartbeats (our seat looks old to others) are at least this far apart. */
 export const CATCH_UP_BEAT_MS = 10_000;
-/**
- * A seat this close to the presence timeout when we look at it means we were away (page
- * frozen, throttled or offline) long enough that the other person may have given up on
- * us: start over as a reload would. The margin covers the two sides' clock estimates.
- */
-export const START_OVER_AFTER_MS = PRESENCE_TIMEOUT_MS - 15_000;
 
 export interface PresenceHooks {
   /** Refreshes our seat; 'lost' when it is no longer ours. */
@@ -53,7 +47,9 @@ export class Presence {
    */
   checkOwnSeat(mine: Seat | undefined): 'ok' | 'start-over' {
     const age = mine ? this.hooks.now() - mine.seenMs : 0;
-    if (age > START_OVER_AFTER_MS) return 'start-over';
+    // Nearly stale when we look at it: we were away (page frozen, throttled or offline) long
+    // enough that the other person may have given up on us.
+    if (age > NEARLY_STALE_MS) return 'start-over';
     if (age > HEARTBEAT_MS + CATCH_UP_BEAT_MS && performance.now() - this.lastBeatAt > CATCH_UP_BEAT_MS) void this.beat();
     return 'ok';
   }

@@ -11,14 +11,12 @@ import {
   type Firestore,
   type Transaction,
 } from 'firebase/firestore';
-import { PRESENCE_TIMEOUT_MS, type Seat } from '../call/backend.ts';
+import { mayFreeSeat, NEARLY_STALE_MS, type Seat } from '../call/backend.ts';
 
-/** Expiry written on every document; a Firestore TTL policy deletes what is left behind. */
-const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
+/** Expiry written on every document (firestore.rules: isExpiry); a Firestore TTL policy deletes what is left behind. */
+export const EXPIRES_AFTER_MS = 24 * 60 * 60 * 1000;
 /** How often a join or leave refused by a race is tried again (with a fresh read). */
 export const JOIN_ATTEMPTS = 5;
-/** A seat this close to the timeout is left alone: the server clock decides, and ours may lag. */
-const CLOCK_SLACK_MS = 5_000;
 
 /** The pre-offer as stored: who made it, and its SDP sealed with the room key (crypto.ts). */
 export interface StoredOffer {
@@ -77,6 +75,7 @@ export function parseRoom(data: DocumentData | undefined): StoredRoom | null {
   return { seats, offer: (data.offer ?? null) as StoredOffer | null };
 }
 
+export const roomRef = (db: Firestore, roomId: string): DocumentReference => doc(db, 'rooms', roomId);
 export const seatPath = (uid: string): FieldPath => new FieldPath('seats', uid);
 /** A room as its creator writes it: only their seat, their pre-offer (or null). */
 const newRoom = (uid: string, seat: DocumentData, offer: StoredOffer | null): DocumentData => ({
@@ -86,7 +85,6 @@ const newRoom = (uid: string, seat: DocumentData, offer: StoredOffer | null): Do
   expires: expires(),
 });
 const outboxRef = (room: DocumentReference, uid: string) => doc(room, 'peers', uid);
-const isStale = (seat: Seat, now: number) => now - seat.seenMs > PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS;
 const code = (e: unknown) => (e as { code?: string }).code;
 
 /**
@@ -114,7 +112,7 @@ export async function joinRoom(db: Firestore, roomId: string, uid: string, sessi
 }
 
 function joinOnce(db: Firestore, roomId: string, uid: string, session: string, options: JoinOptions): Promise<JoinOutcome> {
-  const ref = doc(db, 'rooms', roomId);
+  const ref = roomRef(db, roomId);
   const now = options.now ?? Date.now;
   return runTransaction(
     db,
@@ -132,7 +130,7 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
         tx.update(ref, seatPath(uid), seat, 'expires', expires());
         return { kind: 'rejoined', room, offer: null };
       }
-      const stale = room.seats.filter((s) => isStale(s, now()));
+      const stale = room.seats.filter((s) => mayFreeSeat(s, now()));
       const fresh = room.seats.filter((s) => !stale.includes(s));
       if (fresh.length >= 2) return { kind: 'full' };
       const update: unknown[] = [seatPath(uid), seat, 'expires', expires()];
@@ -154,14 +152,6 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
 }
 
 /**
- * A seat seen longer ago than this is left for the transaction to judge from a fresh read. Below
- * the presence timeout by a margin for the look's age and our clock estimate, not at half of it:
- * a waiting person who switched apps refreshes late (background timers are throttled), and their
- * seat is no less theirs.
- */
-const SEEN_FRESH_MS = PRESENCE_TIMEOUT_MS - 15_000;
-
-/**
  * The join in one request, from the room as a live listener last saw it (`seen`; null: no room):
  * a read-free transaction commits the write joinRoom would have made after reading the same
  * room, so the person who presses Join waits for one round trip instead of two. Only the two
@@ -181,7 +171,7 @@ export async function joinAsSeen(
   seen: StoredRoom | null,
   options: JoinOptions = {},
 ): Promise<JoinOutcome | null> {
-  const ref = doc(db, 'rooms', roomId);
+  const ref = roomRef(db, roomId);
   const now = options.now ?? Date.now;
   const seat = { session, seen: serverTimestamp() };
   let write: (tx: Transaction) => void;
@@ -193,7 +183,10 @@ export async function joinAsSeen(
   } else {
     const [other, ...more] = seen.seats;
     const o = seen.offer;
-    if (!other || more.length || other.uid === uid || now() - other.seenMs > SEEN_FRESH_MS) return null;
+    // A nearly stale seat is left for the transaction to judge from a fresh read; not one at half
+    // the timeout: a waiting person who switched apps refreshes late (background timers are
+    // throttled), and their seat is no less theirs.
+    if (!other || more.length || other.uid === uid || now() - other.seenMs > NEARLY_STALE_MS) return null;
     if (!o || o.uid !== other.uid || o.session !== other.session) return null;
     const answer = await options.onPreOffer?.(o, other);
     if (!answer) return null;
@@ -221,7 +214,7 @@ export async function joinAsSeen(
  * one write is refused, and a fresh read decides again.
  */
 export async function leaveRoom(db: Firestore, roomId: string, uid: string, options: JoinOptions = {}): Promise<void> {
-  const ref = doc(db, 'rooms', roomId);
+  const ref = roomRef(db, roomId);
   const now = options.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -231,7 +224,7 @@ export async function leaveRoom(db: Firestore, roomId: string, uid: string, opti
         if (!room || !room.seats.some((s) => s.uid === uid)) return;
         // Someone who may still be here keeps the room; only the last one out deletes it.
         const others = room.seats.filter((s) => s.uid !== uid);
-        if (others.some((s) => !isStale(s, now()))) {
+        if (others.some((s) => !mayFreeSeat(s, now()))) {
           tx.update(ref, seatPath(uid), deleteField(), 'expires', expires());
           return;
         }

@@ -4,7 +4,7 @@
 // `keepalive` REST commit instead, from what the room listener last saw. Only a room where we
 // are the one person left is deleted (with every outbox in it): a reload then simply creates it
 // again. In a call, the seat is kept, so a reload resumes the call exactly as before; a closed
-// tab's seat goes stale after 120 s and the next person to join removes it and its outbox.
+// tab's seat goes stale after PRESENCE_TIMEOUT_MS and the next person to join removes it and its outbox.
 // A commit that arrives late, after a reload already created the room again, deletes that
 // room too; the reloaded page sees it vanish and creates it once more.
 import type { Seat } from '../call/backend.ts';

@@ -3,12 +3,16 @@
 // src/signaling/join.ts). Each attack in rules.test.ts is one of these valid writes with a single
 // thing changed, so a denial proves the rule that catches that one thing.
 import { Timestamp, serverTimestamp, type FieldValue } from 'firebase/firestore';
+import { HEARTBEAT_MS, NEARLY_STALE_MS, PRESENCE_TIMEOUT_MS } from '../../src/call/backend.ts';
 import { SEALED_CANDIDATES_MAX, SEALED_SDP_MAX } from '../../src/signaling/crypto.ts';
+import { EXPIRES_AFTER_MS } from '../../src/signaling/join.ts';
 
 /** A seat not seen for longer than this may be taken by a newcomer (firestore.rules presenceTimeout). */
-export const PRESENCE_TIMEOUT_S = 120;
+export const PRESENCE_TIMEOUT_S = PRESENCE_TIMEOUT_MS / 1000;
+/** A seat seen longer ago than this is not joined from an earlier look (joinAsSeen). */
+export const NEARLY_STALE_S = NEARLY_STALE_MS / 1000;
 /** Clients refresh their own seat this often (one update of seats.<uid>.seen + expires). */
-export const HEARTBEAT_S = 60;
+export const HEARTBEAT_S = HEARTBEAT_MS / 1000;
 
 export const SDP_MAX = SEALED_SDP_MAX;
 export const CANDIDATES_MAX = SEALED_CANDIDATES_MAX;
@@ -16,8 +20,8 @@ export const ID_MAX = 64;
 
 const HOUR_MS = 3_600_000;
 
-/** `expires` as clients write it: now + 24 h (rules accept 1 h .. 48 h from request.time). */
-export function expiry(hours = 24): Timestamp {
+/** `expires` as clients write it: now + EXPIRES_AFTER_MS (rules accept 1 h .. 48 h from request.time). */
+export function expiry(hours = EXPIRES_AFTER_MS / HOUR_MS): Timestamp {
   return Timestamp.fromMillis(Date.now() + hours * HOUR_MS);
 }
 

@@ -9,7 +9,7 @@
 // Actors: alice, bob, carol (signed in; anonymous auth in the app) and visitor (not signed in).
 // Room `room-1` is the room under attack; `room-2` is another room carol sits in. Sessions of the
 // seeded seats: alice 'a-1', bob 'b-1', carol 'c-1'. Fresh seats were seen 10 s ago, stale ones
-// 200 s ago (the presence timeout is 120 s).
+// 80 s longer ago than the presence timeout (PRESENCE_TIMEOUT_MS in src/call/backend.ts).
 //
 // Layout:
 //   allowed    every write and read the real client makes (docs/DATA-MODEL.md) succeeds
@@ -118,8 +118,9 @@ const B = 'b-1';
 const C = 'c-1';
 
 // Seeds: who sits in room-1, and how long ago each seat was last seen.
-const FRESH = 10; // seconds: well inside the 120 s presence timeout
-const STALE = 200; // seconds: older than the 120 s presence timeout
+const FRESH = 10; // seconds: well inside the presence timeout
+const STALE = f.PRESENCE_TIMEOUT_S + 80; // seconds: older than the presence timeout
+const NOT_YET_STALE = f.PRESENCE_TIMEOUT_S - 20;
 const ALONE = { alice: { session: A, seenAgo: FRESH } };
 const PAIR = { alice: { session: A, seenAgo: FRESH }, bob: { session: B, seenAgo: FRESH } };
 const BOB_STALE = { alice: { session: A, seenAgo: FRESH }, bob: { session: B, seenAgo: STALE } };
@@ -469,8 +470,9 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect((await stored(peerPath('bob')))?.toPc).toBe('alice-pc-1');
     });
 
-    test('allowed: next to someone whose heartbeat is late (seen 90 s ago, an app switched away from)', async () => {
-      await seed(room({ alice: { session: A, seenAgo: 90 } }, aliceOffer()));
+    const late = f.NEARLY_STALE_S - 15; // seconds: a heartbeat late, not yet nearly stale
+    test(`allowed: next to someone whose heartbeat is late (seen ${late} s ago, an app switched away from)`, async () => {
+      await seed(room({ alice: { session: A, seenAgo: late } }, aliceOffer()));
       expect(await allowed(joinAsSeen(bob, ROOM, 'bob', B, await look(bob), answering))).toMatchObject({ kind: 'seated', withAnswer: true });
       expect(await seatsOf()).toEqual(['alice', 'bob']);
     });
@@ -492,7 +494,7 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       expect(await joinAsSeen(bob, ROOM, 'bob', 'b-2', await look(bob), options)).toBeNull();
       await seed(room(BOB_STALE, aliceOffer())); // a stale seat to remove
       expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
-      await seed(room({ alice: { session: A, seenAgo: 110 } }, aliceOffer())); // close to stale: the transaction judges
+      await seed(room({ alice: { session: A, seenAgo: f.NEARLY_STALE_S + 5 } }, aliceOffer())); // nearly stale: the transaction judges
       expect(await joinAsSeen(carol, ROOM, 'carol', C, await look(carol), options)).toBeNull();
       expect(asked).toEqual([]);
       expect(await seatsOf()).toEqual(['alice']);
@@ -763,11 +765,11 @@ describe.skipIf(!EMULATOR_HOST)('firestore.rules against the Firestore emulator'
       updateDoc(doc(carol, roomPath()), sit('carol', C))],
   ]);
 
-  attacks('attack: a seat not yet stale (seen 100 s ago)', () =>
-    seed(room({ alice: { session: A, seenAgo: FRESH }, bob: { session: B, seenAgo: 100 } })), () => [
-    ['taking a seat seen 100 s ago (timeout is 120 s)', () =>
+  attacks(`attack: a seat not yet stale (seen ${NOT_YET_STALE} s ago)`, () =>
+    seed(room({ alice: { session: A, seenAgo: FRESH }, bob: { session: B, seenAgo: NOT_YET_STALE } })), () => [
+    [`taking a seat seen ${NOT_YET_STALE} s ago (timeout is ${f.PRESENCE_TIMEOUT_S} s)`, () =>
       updateDoc(doc(carol, roomPath()), { ...sit('carol', C), 'seats.bob': deleteField() })],
-    ['deleting the room while the other was seen 100 s ago', () => deleteDoc(doc(alice, roomPath()))],
+    [`deleting the room while the other was seen ${NOT_YET_STALE} s ago`, () => deleteDoc(doc(alice, roomPath()))],
   ]);
 
   attacks('attack: a room with only stale seats', () => seed(room(BOTH_STALE)), () => [

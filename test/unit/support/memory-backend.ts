@@ -15,11 +15,10 @@
 // permission-denied listener deaths (listeners simply keep listening).
 
 import type { JoinHooks, JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Unsubscribe } from '../../../src/call/backend.ts';
-import { PRESENCE_TIMEOUT_MS } from '../../../src/call/backend.ts';
+import { mayFreeSeat } from '../../../src/call/backend.ts';
 
 /** One-way delay between a client and the server. */
 const LATENCY_MS = 20;
-const CLOCK_SLACK_MS = 5_000;
 
 interface StoredRoom {
   seats: Map<string, { session: string; seenMs: number }>;
@@ -162,7 +161,7 @@ export class MemoryBackend implements RoomBackend {
         server.notifyRoom(roomId, uid);
         return { kind: 'joined', offer: null, room: before };
       }
-      const fresh = before.seats.filter((s) => now - s.seenMs <= PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
+      const fresh = before.seats.filter((s) => !mayFreeSeat(s, now));
       if (fresh.length >= 2) return { kind: 'full' };
       for (const s of before.seats) if (!fresh.includes(s)) room.seats.delete(s.uid);
       room.seats.set(uid, { session, seenMs: now });
@@ -256,7 +255,7 @@ export class MemoryBackend implements RoomBackend {
     return this.roundTrip(() => {
       const room = this.server.rooms.get(roomId);
       if (!room?.seats.has(this.uid)) return;
-      const others = [...room.seats].filter(([uid, s]) => uid !== this.uid && this.now() - s.seenMs <= PRESENCE_TIMEOUT_MS + CLOCK_SLACK_MS);
+      const others = [...room.seats].filter(([uid, s]) => uid !== this.uid && !mayFreeSeat(s, this.now()));
       if (others.length === 0) this.server.rooms.delete(roomId);
       else {
         room.seats.delete(this.uid);
