@@ -1,4 +1,4 @@
-// The only module that talks to Firebase (a lazy chunk): sign-in, and the RoomBackend that keeps rooms, seats and sealed signaling in Firestore.
+// Sign-in, and the RoomBackend that keeps rooms, seats and sealed signaling in Firestore: the entry of the lazy Firebase chunk (src/signaling/).
 //
 // The call hands it a room's canonical name; the database sees only what crypto.ts derives from
 // it: a hashed document id, and SDPs and candidates sealed with the room key.
@@ -18,7 +18,6 @@ import {
 } from 'firebase/auth';
 import {
   connectFirestoreEmulator,
-  doc,
   collection,
   FieldPath,
   getFirestore,
@@ -30,15 +29,16 @@ import {
   Timestamp,
   updateDoc,
   where,
-  type DocumentData,
-  type DocumentReference,
   type Firestore,
 } from 'firebase/firestore';
 import type { JoinHooks, JoinResult, Outbox, PreOffer, RoomBackend, RoomView, Seat, Unsubscribe } from '../call/backend.ts';
-import { deploymentSalt, deriveRoom, open, seal, type RoomSecrets } from './crypto.ts';
+import { deploymentSalt } from './crypto.ts';
 import { acquireIdentitySlot } from './identity.ts';
-import { expires, joinAsSeen, joinRoom, leaveRoom, parseRoom, type JoinOptions, type StoredOffer, type StoredRoom } from './join.ts';
+import { expires, joinAsSeen, joinRoom, leaveRoom, outboxRef, parseRoom, roomRef, type JoinOptions, type StoredOffer } from './join.ts';
 import { PageHideLeave } from './pagehide.ts';
+import { PreparedRoom } from './prepared.ts';
+import { RoomKeys } from './room-keys.ts';
+import { openOffer, openOutbox, sealOffer, sealOutbox } from './sealed.ts';
 
 /** Connects with the Firebase config the page started fetching early (see main.ts). */
 export async function connectBackend(configPromise: Promise<Record<string, string>>): Promise<RoomBackend> {
@@ -71,23 +71,10 @@ async function signIn(auth: Auth): Promise<string> {
   return user.uid;
 }
 
-// Associated data of each sealed value: where it belongs (see seal() in crypto.ts).
-const offerContext = (id: string, o: { uid: string; session: string; pc: string }) => `offer|${id}|${o.uid}|${o.session}|${o.pc}`;
-const descContext = (id: string, b: { uid: string; session: string; pc: string; descN: number }, type: string) =>
-  `desc|${id}|${b.uid}|${b.session}|${b.pc}|${b.descN}|${type}`;
-const candContext = (id: string, b: { uid: string; session: string; pc: string }) => `cand|${id}|${b.uid}|${b.session}|${b.pc}`;
-
 /** Runs async steps one after another, so snapshots are delivered in the order they came. */
 function serial(): (step: () => Promise<void>) => void {
   let chain = Promise.resolve();
   return (step) => void (chain = chain.then(step).catch((e) => console.warn('Duet: unreadable signaling ignored', e)));
-}
-
-/** The room named on the prompt: how the server last showed it (undefined: not known now; null: no room). */
-interface Prepared {
-  name: string;
-  seen: StoredRoom | null | undefined;
-  stop: Unsubscribe;
 }
 
 class FirestoreBackend implements RoomBackend {
@@ -99,18 +86,19 @@ class FirestoreBackend implements RoomBackend {
    */
   private confirmedSeen = 0;
   private seenWriteSent = false;
-  /** Room name -> its document id and key, derived once per page (the KDF is deliberately slow). */
-  private readonly secrets = new Map<string, Promise<RoomSecrets>>();
-  private readonly ready = new Map<string, RoomSecrets>();
-  private prepared: Prepared | null = null;
+  private readonly keys: RoomKeys;
+  private readonly prepared: PreparedRoom;
 
   constructor(
     private readonly db: Firestore,
     readonly uid: string,
-    private readonly salt: string,
+    salt: string,
     private readonly pageHide: PageHideLeave,
     private readonly auth: Auth,
-  ) {}
+  ) {
+    this.keys = new RoomKeys(salt);
+    this.prepared = new PreparedRoom(db, this.keys);
+  }
 
   now(): number {
     return Date.now() + this.clockOffset;
@@ -123,79 +111,13 @@ class FirestoreBackend implements RoomBackend {
     return user.getIdToken();
   }
 
-  private roomSecrets(name: string): Promise<RoomSecrets> {
-    let s = this.secrets.get(name);
-    if (!s) {
-      s = deriveRoom(name, this.salt).then((r) => (this.ready.set(name, r), r));
-      s.catch(() => this.secrets.delete(name));
-      this.secrets.set(name, s);
-    }
-    return s;
-  }
-
-  /**
-   * The person is still on the prompt with this name typed (see PREPARE_AFTER_TYPING_MS): derive
-   * the room's id and key, and watch the room until they press Join, so the join can be made
-   * in one request from the room as it stands (joinAsSeen). One billed read per name typed, and
-   * one per change of that room while the prompt shows it; the join's own read is saved.
-   */
+  /** See PreparedRoom.watch. */
   prepare(name: string): void {
-    if (this.prepared?.name === name) return;
-    this.prepared?.stop();
-    const p: Prepared = { name, seen: undefined, stop: () => {} };
-    this.prepared = p;
-    p.stop = this.whenReady(
-      name,
-      (s) =>
-        onSnapshot(
-          this.room(s.id),
-          { includeMetadataChanges: true },
-          (snap) => {
-            // Only what the server said counts; cached or locally changed data is not known.
-            const { fromCache, hasPendingWrites } = snap.metadata;
-            p.seen = fromCache || hasPendingWrites ? undefined : parseRoom(snap.data());
-          },
-          () => (p.seen = undefined),
-        ),
-      () => (p.seen = undefined),
-    );
-  }
-
-  /** Stops watching the prepared room (joined: the call's own listener takes over). */
-  private unprepare(name: string): void {
-    if (this.prepared?.name !== name) return;
-    this.prepared.stop();
-    this.prepared = null;
-  }
-
-  /** Starts a listener once the room's secrets are known (at once after a join). */
-  private whenReady(name: string, start: (s: RoomSecrets) => Unsubscribe, onError: (e: unknown) => void): Unsubscribe {
-    const known = this.ready.get(name);
-    if (known) return start(known);
-    let stop: Unsubscribe | null = null;
-    let cancelled = false;
-    this.roomSecrets(name).then((s) => !cancelled && (stop = start(s)), onError);
-    return () => {
-      cancelled = true;
-      stop?.();
-    };
-  }
-
-  private room(id: string): DocumentReference {
-    return doc(this.db, 'rooms', id);
-  }
-
-  private async openOffer(s: RoomSecrets, o: StoredOffer | null): Promise<PreOffer | null> {
-    if (!o) return null;
-    try {
-      return { uid: o.uid, session: o.session, pc: o.pc, sdp: JSON.parse(await open(s.key, offerContext(s.id, o), o.sealed)) as string };
-    } catch {
-      return null; // not sealed with this room's key: nobody we can talk to
-    }
+    this.prepared.watch(name);
   }
 
   async join(name: string, session: string, hooks: JoinHooks = {}): Promise<JoinResult> {
-    const s = await this.roomSecrets(name);
+    const s = await this.keys.of(name);
     this.seenWriteSent = true;
     // The pre-offer the transaction's read found, opened before the commit; the answer the
     // call makes to it goes out in that commit.
@@ -206,30 +128,30 @@ class FirestoreBackend implements RoomBackend {
       ...(makeAnswer
         ? {
             onPreOffer: async (stored: StoredOffer, from: Seat) => {
-              opened = { stored, offer: this.openOffer(s, stored) };
+              opened = { stored, offer: openOffer(s, stored) };
               const offer = await opened.offer;
               const answer = offer && (await makeAnswer(offer, from));
-              return answer ? this.outboxData(s, answer) : null;
+              return answer ? sealOutbox(s, this.uid, answer) : null;
             },
           }
         : {}),
-      ...(makeOffer ? { onCreate: async () => this.storedOffer(s, await makeOffer()) } : {}),
+      ...(makeOffer ? { onCreate: async () => sealOffer(s, await makeOffer()) } : {}),
     };
-    const seen = this.prepared?.name === name ? this.prepared.seen : undefined;
+    const seen = this.prepared.seen(name);
     const joined =
       (seen !== undefined ? await joinAsSeen(this.db, s.id, this.uid, session, seen, options) : null) ??
       (await joinRoom(this.db, s.id, this.uid, session, options));
     // The room's own listener (watchRoom) starts next, afresh: a warm view of the room from the
     // prompt would first show it without the seat just committed (a read-free commit does not
     // pass through the local cache), which would look like a seat lost.
-    this.unprepare(name);
+    this.prepared.stop(name);
     if (joined.kind === 'full') return joined;
     // Known from the join itself: a tab closed before the room listener's first answer from
     // the server (a few hundred ms, seconds on a slow network) still takes an empty room along.
     const others = joined.room.seats.filter((seat) => seat.uid !== this.uid);
     this.pageHide.watch(s.id, [...others, { uid: this.uid, session, seenMs: this.now() }]);
     const early = opened as { stored: StoredOffer; offer: Promise<PreOffer | null> } | null;
-    const offer = await (early && early.stored === joined.offer ? early.offer : this.openOffer(s, joined.offer));
+    const offer = await (early && early.stored === joined.offer ? early.offer : openOffer(s, joined.offer));
     return {
       kind: 'joined',
       offer,
@@ -240,10 +162,10 @@ class FirestoreBackend implements RoomBackend {
   }
 
   watchRoom(name: string, onRoom: (room: RoomView | null) => void, onError: (e: unknown) => void): Unsubscribe {
-    return this.whenReady(name, (s) => {
+    return this.keys.whenReady(name, (s) => {
       const next = serial();
       return onSnapshot(
-        this.room(s.id),
+        roomRef(this.db, s.id),
         // Metadata changes too: they tell when the server goes out of reach and comes back.
         { includeMetadataChanges: true },
         (snap) => {
@@ -267,7 +189,7 @@ class FirestoreBackend implements RoomBackend {
             this.confirmedSeen = ms;
           }
           const live = !snap.metadata.fromCache;
-          next(async () => onRoom(stored && { seats: stored.seats, offer: await this.openOffer(s, stored.offer), live }));
+          next(async () => onRoom(stored && { seats: stored.seats, offer: await openOffer(s, stored.offer), live }));
         },
         onError,
       );
@@ -275,23 +197,16 @@ class FirestoreBackend implements RoomBackend {
   }
 
   watchInbox(name: string, onOutbox: (box: Outbox) => void, onError: (e: unknown) => void): Unsubscribe {
-    return this.whenReady(name, (s) => {
+    return this.keys.whenReady(name, (s) => {
       const next = serial();
-      const q = query(collection(this.room(s.id), 'peers'), where('to', '==', this.uid));
+      const q = query(collection(roomRef(this.db, s.id), 'peers'), where('to', '==', this.uid));
       return onSnapshot(
         q,
         (snap) => {
           for (const change of snap.docChanges()) {
             if (change.type === 'removed') continue;
             const d = change.doc.data();
-            next(async () => {
-              const description = d.description
-                ? { type: d.description.type, sdp: JSON.parse(await open(s.key, descContext(s.id, d as Outbox, d.description.type), d.description.sealed)) as string }
-                : null;
-              const candidates = JSON.parse(await open(s.key, candContext(s.id, d as Outbox), d.candidates)) as RTCIceCandidateInit[];
-              const { uid, session, pc, to, toSession, toPc, descN } = d as Outbox;
-              onOutbox({ uid, session, pc, to, toSession, toPc, descN, description, candidates });
-            });
+            next(async () => onOutbox(await openOutbox(s, d)));
           }
         },
         onError,
@@ -299,21 +214,10 @@ class FirestoreBackend implements RoomBackend {
     }, onError);
   }
 
-  /** An outbox document as stored: the descriptions and candidates sealed with the room key. */
-  private async outboxData(s: RoomSecrets, box: Omit<Outbox, 'uid'>): Promise<DocumentData> {
-    const head = { uid: this.uid, session: box.session, pc: box.pc, descN: box.descN };
-    const d = box.description;
-    const [description, candidates] = await Promise.all([
-      d ? seal(s.key, descContext(s.id, head, d.type), JSON.stringify(d.sdp ?? '')).then((sealed) => ({ type: d.type, sealed })) : null,
-      seal(s.key, candContext(s.id, head), JSON.stringify(box.candidates)),
-    ]);
-    return { ...head, to: box.to, toSession: box.toSession, toPc: box.toPc, description, candidates, at: serverTimestamp(), expires: expires() };
-  }
-
   async writeOutbox(name: string, box: Omit<Outbox, 'uid'>, urgent = false): Promise<void> {
-    const s = await this.roomSecrets(name);
-    const ref = doc(this.room(s.id), 'peers', this.uid);
-    const data = await this.outboxData(s, box);
+    const s = await this.keys.of(name);
+    const ref = outboxRef(roomRef(this.db, s.id), this.uid);
+    const data = await sealOutbox(s, this.uid, box);
     if (urgent) {
       // A read-free transaction is committed with one request. The first plain write of
       // a page must first open the SDK's write stream (two more round trips, ~80 ms
@@ -329,30 +233,23 @@ class FirestoreBackend implements RoomBackend {
     await setDoc(ref, data);
   }
 
-  /** The pre-offer as stored: its SDP sealed with the room key. */
-  private async storedOffer(s: RoomSecrets, offer: PreOffer | null): Promise<StoredOffer | null> {
-    if (!offer) return null;
-    const sealed = await seal(s.key, offerContext(s.id, offer), JSON.stringify(offer.sdp));
-    return { uid: offer.uid, session: offer.session, pc: offer.pc, sealed };
-  }
-
   async publishOffer(name: string, offer: PreOffer): Promise<void> {
-    const s = await this.roomSecrets(name);
-    await updateDoc(this.room(s.id), 'offer', await this.storedOffer(s, offer), 'expires', expires());
+    const s = await this.keys.of(name);
+    await updateDoc(roomRef(this.db, s.id), 'offer', await sealOffer(s, offer), 'expires', expires());
   }
 
   async clearOffer(name: string): Promise<void> {
-    const s = await this.roomSecrets(name);
-    await updateDoc(this.room(s.id), 'offer', null, 'expires', expires());
+    const s = await this.keys.of(name);
+    await updateDoc(roomRef(this.db, s.id), 'offer', null, 'expires', expires());
   }
 
   async heartbeat(name: string, session: string): Promise<'ok' | 'lost'> {
-    const s = await this.roomSecrets(name);
+    const s = await this.keys.of(name);
     this.seenWriteSent = true;
     void this.pageHide.refreshToken();
     try {
       await updateDoc(
-        this.room(s.id),
+        roomRef(this.db, s.id),
         new FieldPath('seats', this.uid, 'seen'),
         serverTimestamp(),
         new FieldPath('seats', this.uid, 'session'),
@@ -370,7 +267,7 @@ class FirestoreBackend implements RoomBackend {
   }
 
   async leave(name: string): Promise<void> {
-    const s = await this.roomSecrets(name);
+    const s = await this.keys.of(name);
     this.pageHide.watch(s.id, null);
     await leaveRoom(this.db, s.id, this.uid, { now: () => this.now() });
   }

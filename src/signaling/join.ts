@@ -84,7 +84,7 @@ const newRoom = (uid: string, seat: DocumentData, offer: StoredOffer | null): Do
   created: serverTimestamp(),
   expires: expires(),
 });
-const outboxRef = (room: DocumentReference, uid: string) => doc(room, 'peers', uid);
+export const outboxRef = (room: DocumentReference, uid: string): DocumentReference => doc(room, 'peers', uid);
 const code = (e: unknown) => (e as { code?: string }).code;
 
 /**
