@@ -1,14 +1,16 @@
-// The in-call extras on the page: the other person's muted / camera-off / sharing
-// badge and placeholder, the chat panel, the call details panel (safety code, devices,
-// connection, shortcuts), the quality chip, the share-screen and chat buttons, the
-// keyboard shortcuts, and a live region for announcements. It owns those parts of
-// <main class="app">, reports what the person does through callbacks, decides nothing.
+// The in-call panel view: the other person's badge and placeholder, the chat and call details panels, the quality chip, share and chat buttons, shortcuts, announcements.
+//
+// The details panel holds the safety code, devices, connection and shortcuts; the chat log's
+// items are built by chat-message.ts. It owns those parts of <main class="app">, reports what
+// the person does through callbacks, decides nothing.
 
-import type { ChatMessage, PeerState } from '../call/channel.ts';
+import type { PeerState } from '../call/channel.ts';
 import type { Quality } from '../call/quality.ts';
-import { splitLinks } from '../chat/links.ts';
 import type { DeviceOption, DeviceRole } from '../media/devices.ts';
+import { chatMessageItem, type ShownMessage } from './chat-message.ts';
 import { text } from './text.ts';
+
+export type { ShownMessage };
 
 export interface InCallEvents {
   toggleMic(): void;
@@ -20,22 +22,11 @@ export interface InCallEvents {
   panel(open: 'chat' | 'details' | null): void;
 }
 
-export interface ShownMessage extends ChatMessage {
-  mine: boolean;
-  /** Ours, not yet acknowledged by the other side. */
-  pending?: boolean;
-}
-
 const $ = <T extends Element>(root: ParentNode, selector: string): T => {
   const el = root.querySelector<T>(selector);
   if (!el) throw new Error(`missing ${selector}`);
   return el;
 };
-
-/** A message not delivered after this long says it is waiting for the connection. */
-const PENDING_AFTER_MS = 1_500;
-
-const time = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 
 export class InCallView {
   private readonly app: HTMLElement;
@@ -144,41 +135,7 @@ export class InCallView {
   }
 
   addMessage(m: ShownMessage): void {
-    const li = document.createElement('li');
-    li.className = `chat-message ${m.mine ? 'mine' : 'theirs'}`;
-    li.dataset.key = m.key;
-    if (m.mine) li.dataset.n = String(m.n);
-    const meta = document.createElement('p');
-    meta.className = 'chat-meta';
-    const who = document.createElement('span');
-    who.textContent = m.mine ? text.chat.you : text.chat.them;
-    const when = document.createElement('time');
-    when.dateTime = new Date(m.at).toISOString();
-    when.textContent = time.format(m.at);
-    meta.append(who, ' · ', when);
-    const body = document.createElement('p');
-    body.className = 'chat-text';
-    body.dir = 'auto';
-    for (const part of splitLinks(m.text)) {
-      if ('href' in part) {
-        const a = document.createElement('a');
-        a.href = part.href;
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer';
-        a.textContent = part.text;
-        body.append(a);
-      } else body.append(part.text);
-    }
-    const note = document.createElement('p');
-    note.className = 'chat-pending';
-    note.textContent = text.chat.sending;
-    // Shown only when delivery takes a while (the link is down), not as a flash on every message.
-    note.hidden = true;
-    if (m.pending) {
-      li.classList.add('pending');
-      setTimeout(() => (note.hidden = !li.classList.contains('pending')), PENDING_AFTER_MS);
-    }
-    li.append(meta, body, note);
+    const li = chatMessageItem(m);
     this.chatLog.append(li);
     this.chatEmpty.hidden = true;
     li.scrollIntoView({ block: 'end' });
