@@ -8,8 +8,9 @@
 // while sharing, else the camera unless it is off; a camera nobody sees is closed.
 
 import { captureMedia } from './capture.ts';
-import { cameraConstraints, SCREEN_CONSTRAINTS } from './constraints.ts';
+import { cameraConstraints } from './constraints.ts';
 import { loadChoice, openDevice, optionsFor, pickDevice, saveChoice, type DeviceChoice, type DeviceOption, type DeviceRole } from './devices.ts';
+import { captureScreen } from './screen.ts';
 
 export type Facing = 'user' | 'environment';
 type Source = 'camera' | 'microphone';
@@ -195,9 +196,9 @@ export class Outgoing {
     if (!md?.getDisplayMedia) return 'unavailable';
     if (this.screen || this.asking) return 'cancelled';
     this.asking = true;
-    let track: MediaStreamTrack | undefined;
+    let screen: MediaStreamTrack;
     try {
-      track = (await md.getDisplayMedia(SCREEN_CONSTRAINTS)).getVideoTracks()[0];
+      screen = await captureScreen(md as MediaDevices);
     } catch (e) {
       // The person closed the picker: nothing to say.
       const name = (e as Error).name;
@@ -207,10 +208,6 @@ export class Outgoing {
     } finally {
       this.asking = false;
     }
-    if (!track) return 'failed';
-    // Text and lines, not faces: the encoder keeps detail over motion.
-    track.contentHint = 'detail';
-    const screen = track;
     return this.run(async () => {
       if (this.screen) {
         screen.stop();
