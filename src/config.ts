@@ -122,7 +122,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The ICE configuration of this page: public servers plus, when the turn source answers,
+ * How long Join waits for relay credentials still on their way. They are asked for when the
+ * page opens, so normally they are long there; a slow or unreachable function (cold start,
+ * blocked network) must not hold up a call that may well connect directly. Measured in the
+ * test namespace, where the Hosting rewrite to an unreachable function fails after 4-5.6 s:
+ * every call waited that long before this cap.
+ */
+const JOIN_WAITS_FOR_TURN_MS = 1_000;
+
+/**
+ * The ICE configuration of this page (one, owned by the app): public servers plus, when the turn source answers,
  * a relay with credentials that expire. `iceServersFresh()` says whether they still hold;
  * `refreshRtcConfig()` renews them (before an ICE restart or a new connection).
  */
@@ -184,9 +193,35 @@ export class RtcConfigSource {
     return this.turnRequest.then((t) => (t ? this.get() : null));
   }
 
-  /** "Hide my address": only relayed candidates, from the next refresh on. */
+  /** "Hide my address": only relayed candidates, from the next refresh on; kept for next time. */
   setRelayOnly(on: boolean): void {
     this.relayOnly = on;
+    setRelayOnlyPreferred(on);
+  }
+
+  /** The configuration a new call starts with: relay credentials still on their way are waited for at most JOIN_WAITS_FOR_TURN_MS. */
+  forCall(): Promise<RTCConfiguration> {
+    return this.get({ waitMs: JOIN_WAITS_FOR_TURN_MS });
+  }
+
+  /**
+   * The configuration to apply (pc.setConfiguration) before an ICE restart or to a new
+   * connection: the same servers, with relay credentials renewed if they expire soon. A restart
+   * waits for credentials still on their way at most TURN_TIMEOUT_MS (a sign-in stuck behind a
+   * cut would otherwise hold it for SIGN_IN_WAIT_MS); then it goes with what the page holds.
+   */
+  forRestart(): Promise<RTCConfiguration> {
+    return this.get({ waitMs: TURN_TIMEOUT_MS });
+  }
+
+  /**
+   * When a call started without the relay because its credentials were still on their way:
+   * the configuration with them, once they come (null if they don't). Null at once when the
+   * configuration has its relay or nothing is on its way.
+   */
+  lateRelayFor(started: RTCConfiguration): Promise<RTCConfiguration | null> | null {
+    if (started.iceServers?.some((s) => s.username)) return null;
+    return this.lateRelay();
   }
 
   /**
@@ -234,65 +269,6 @@ export class RtcConfigSource {
       .finally(() => (this.turnRequest = null));
     return this.turnRequest;
   }
-}
-
-let source: RtcConfigSource | null = null;
-
-/**
- * How long Join waits for relay credentials still on their way. They are asked for when the
- * page opens, so normally they are long there; a slow or unreachable function (cold start,
- * blocked network) must not hold up a call that may well connect directly. Measured in the
- * test namespace, where the Hosting rewrite to an unreachable function fails after 4-5.6 s:
- * every call waited that long before this cap.
- */
-const JOIN_WAITS_FOR_TURN_MS = 1_000;
-
-/** The configuration a new call starts with (see JOIN_WAITS_FOR_TURN_MS). */
-export function callRtcConfig(): Promise<RTCConfiguration> {
-  return (source ??= new RtcConfigSource(null)).get({ waitMs: JOIN_WAITS_FOR_TURN_MS });
-}
-
-/**
- * Starts loading the page's ICE configuration. `idToken` (the signed-in person's Firebase ID
- * token) lets it ask the turnCredentials function for a relay; without it, or when the
- * function can't be reached, only /ice-servers.json is used.
- */
-export function loadRtcConfig(idToken?: () => Promise<string>): Promise<RTCConfiguration> {
-  source = new RtcConfigSource(idToken ? signedInTurnSource(idToken) : null, {
-    log: (message, error) => console.warn(message, error),
-  });
-  return source.get();
-}
-
-/**
- * When a call started without the relay because its credentials were still on their way (see
- * JOIN_WAITS_FOR_TURN_MS): the configuration with them, once they come (null if they don't).
- * Null at once when the configuration has its relay or nothing is on its way.
- */
-export function lateRelayConfig(started: RTCConfiguration): Promise<RTCConfiguration | null> | null {
-  if (started.iceServers?.some((s) => s.username)) return null;
-  return source?.lateRelay() ?? null;
-}
-
-/** Whether the relay credentials loaded by loadRtcConfig are still good. */
-export function iceServersFresh(): boolean {
-  return source?.iceServersFresh() ?? false;
-}
-
-/**
- * The configuration to apply (pc.setConfiguration) before an ICE restart or to a new
- * connection: the same servers, with relay credentials renewed if they expire soon. A restart
- * waits for credentials still on their way at most TURN_TIMEOUT_MS (a sign-in stuck behind a
- * cut would otherwise hold it for SIGN_IN_WAIT_MS); then it goes with what the page holds.
- */
-export function refreshRtcConfig(): Promise<RTCConfiguration> {
-  return (source ??= new RtcConfigSource(null)).get({ waitMs: TURN_TIMEOUT_MS });
-}
-
-/** "Hide my address": stored for next time and applied from the next connection or restart. */
-export function useRelayOnly(on: boolean): void {
-  setRelayOnlyPreferred(on);
-  source?.setRelayOnly(on);
 }
 
 /**

@@ -131,9 +131,9 @@ export class Call {
     this.pairing.drop();
   }
 
-  /** Swaps the outgoing camera track without renegotiating. */
-  async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
-    await this.pairing.conn?.link.replaceVideoTrack(track);
+  /** The route of what this person sends (media/outgoing.ts): the current connection's sender of that kind. */
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    await this.pairing.conn?.link.replaceTrack(kind, track);
   }
 
   /**

@@ -4,6 +4,8 @@
 // `send`, and arrive through `receive`. Messages are applied one at a time, in
 // order, so an answer never races the offer it answers.
 
+import { preferSound } from './quality.ts';
+
 export interface SignalMessage {
   description?: RTCSessionDescriptionInit;
   candidate?: RTCIceCandidateInit;
@@ -49,7 +51,8 @@ export interface PeerLink {
    * impolite and ignore each other's offers forever (both stuck in have-local-offer).
    */
   setPolite(polite: boolean): void;
-  replaceVideoTrack(track: MediaStreamTrack): Promise<void>;
+  /** Puts `track` (null: nothing) on the sender of its kind, with no renegotiation. */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void>;
   close(): void;
 }
 
@@ -106,7 +109,12 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     startedSmall = true;
     await scaleVideo(pc, (track) => Math.max(1, (track.getSettings().width ?? 0) / FIRST_FRAMES_MAX_WIDTH));
   };
+  let tuned = false;
   pc.onconnectionstatechange = () => {
+    if (pc.connectionState === 'connected' && !tuned) {
+      tuned = true;
+      void preferSound(pc);
+    }
     if (pc.connectionState === 'connected' && startedSmall && fullSizeTimer === undefined) {
       fullSizeTimer = setTimeout(() => void scaleVideo(pc, () => 1), FULL_SIZE_AFTER_MS);
     }
@@ -131,7 +139,19 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     });
 
   const addTracks = () => {
-    for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
+    const { stream } = options;
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    // Camera off (or no microphone) when the connection is made: a line for it all the same,
+    // so it can be sent later by replaceTrack, without renegotiating.
+    for (const kind of ['audio', 'video'] as const) {
+      if (stream.getTracks().some((t) => t.kind === kind)) continue;
+      const offered = pc.getTransceivers().find((t) => t.receiver.track.kind === kind);
+      if (!offered) pc.addTransceiver(kind, { direction: 'sendrecv', streams: [stream] });
+      else {
+        offered.direction = 'sendrecv';
+        offered.sender.setStreams?.(stream);
+      }
+    }
   };
   // Negotiated (both sides create it with id 0): it opens with the connection, with no
   // extra round trip. An answerer makes it after applying the offer: made earlier, it would
@@ -222,9 +242,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     setPolite(value) {
       polite = value;
     },
-    async replaceVideoTrack(track) {
-      const sender = pc.getSenders().find((s) => s.track?.kind === 'video');
+    async replaceTrack(kind, track) {
+      // Found by its line, not its track: a sender whose track was taken away has none.
+      const sender = pc.getTransceivers().find((t) => t.receiver.track.kind === kind)?.sender;
       await sender?.replaceTrack(track);
+      if (kind === 'video') await preferSound(pc);
     },
     close() {
       closed = true;

@@ -88,9 +88,9 @@ export function assessQuality(prev: QualitySample | null, now: QualitySample, ex
 /**
  * When the link is poor, keep the sound first (audio sent at high priority), and lower
  * the camera's resolution before its frame rate (faces need motion more than detail).
- * A shared screen is the other way round: text must stay sharp.
+ * A shared screen (a track hinted as 'detail') is the other way round: text must stay sharp.
  */
-export async function preferSound(pc: RTCPeerConnection, sharing: boolean): Promise<void> {
+export async function preferSound(pc: RTCPeerConnection): Promise<void> {
   for (const sender of pc.getSenders()) {
     const kind = sender.track?.kind;
     if (!kind) continue;
@@ -102,7 +102,7 @@ export async function preferSound(pc: RTCPeerConnection, sharing: boolean): Prom
         e.networkPriority = 'high';
       }
     } else {
-      (params as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = sharing ? 'maintain-resolution' : 'maintain-framerate';
+      (params as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = sender.track?.contentHint === 'detail' ? 'maintain-resolution' : 'maintain-framerate';
     }
     await sender.setParameters(params).catch(() => {}); // older browsers refuse some fields: best effort
   }

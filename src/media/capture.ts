@@ -99,7 +99,3 @@ export async function captureMedia(
   });
 }
 
-/** Stops every track, so the camera light goes off. */
-export function stopStream(stream: MediaStream | null | undefined): void {
-  stream?.getTracks().forEach((t) => t.stop());
-}

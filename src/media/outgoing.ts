@@ -39,7 +39,7 @@ export type MediaSource = Pick<MediaDevices, 'getUserMedia' | 'enumerateDevices'
 export interface OutgoingDeps {
   /** navigator.mediaDevices (undefined in an insecure context); tests pass a fake. */
   media: MediaSource | undefined;
-  /** Every change of `Sending`, synchronously after the self-view changed. */
+  /** Every change of `Sending`, once the self-view and the call's senders carry it. */
   onChange(sending: Sending): void;
   /** A device in use went away and another took its place (or none was left). */
   onDeviceLost?(role: Source): void;
@@ -355,8 +355,9 @@ export class Outgoing {
 
   /**
    * The only place that changes what is shown and sent: a camera nobody needs is closed, the
-   * stream holds exactly the microphone and the one video track, the controls and the other
-   * person are told (synchronously), then the call's senders follow.
+   * stream holds exactly the microphone and the one video track, the call's senders follow,
+   * then the controls and the other person are told (so what they are told is already sent;
+   * a mute changes no sender and is told at once).
    */
   private async publish(): Promise<void> {
     if (!this.cameraNeeded()) this.release('camera');
@@ -365,11 +366,11 @@ export class Outgoing {
     if (audio) audio.enabled = !this.muted;
     for (const t of this.stream.getTracks()) if (t !== audio && t !== video) this.stream.removeTrack(t);
     for (const t of [audio, video]) if (t && !this.stream.getTracks().includes(t)) this.stream.addTrack(t);
-    this.deps.onChange(this.state);
     for (const [kind, track] of [['audio', audio], ['video', video]] as const) {
       if (this.sent[kind] === track) continue;
       this.sent[kind] = track;
       await this.route?.replaceTrack(kind, track).catch((e) => this.deps.fail(e, 'switching the outgoing track'));
     }
+    this.deps.onChange(this.state);
   }
 }

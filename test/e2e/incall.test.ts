@@ -105,8 +105,11 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
       await screenshot(ana.page, 'phone-remote-muted');
 
       // A reload on Ben's side: Ana's state reaches his new page as soon as the call is back.
+      // Ana's camera is off, so nothing comes from her (not a black picture): Ben's picture reaches her.
       await ben.page.reload();
-      await bothFlowing(ana.page, ben.page, 45_000);
+      await waitForState(ana.page, /call:connected/, 45_000);
+      await waitForState(ben.page, /call:connected/, 45_000);
+      await expectRemoteVideoFlowing(ana.page, 45_000);
       await remoteStatusWithin(ben.page, /^muted, camera off$/, Date.now());
       expect(await placeholderShown(ben.page)).toBe('Q');
       // Ben's new page is not muted (a fresh microphone), and Ana sees that.
@@ -395,6 +398,85 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
         .toBe('live');
       await expectRemoteVideoFlowing(ben.page, 45_000);
       expect(await peerCount(ana.page)).toBe(pcsBefore);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe.skipIf(blocker)('controls used together', { timeout: 240_000 }, () => {
+  // A screen to share and several cameras (so "Switch camera" is offered).
+  const browser = sharedInCallBrowser({ screen: true, cameras: 3 });
+
+  /** Every track the page opened from here on (and those it holds now), and what its connection sends. */
+  const watchTracks = (page: Page) =>
+    page.evaluate(() => {
+      const w = window as unknown as { __tracks: MediaStreamTrack[] };
+      const v = document.querySelector('[data-testid="local-video"]') as HTMLVideoElement;
+      w.__tracks = [...(v.srcObject as MediaStream).getTracks()];
+      const md = navigator.mediaDevices;
+      for (const name of ['getUserMedia', 'getDisplayMedia'] as const) {
+        const original = md[name].bind(md) as (c?: MediaStreamConstraints) => Promise<MediaStream>;
+        (md as unknown as Record<string, unknown>)[name] = async (c?: MediaStreamConstraints) => {
+          const s = await original(c);
+          w.__tracks.push(...s.getTracks());
+          return s;
+        };
+      }
+    });
+  const tracks = (page: Page) =>
+    page.evaluate(() => {
+      const w = window as unknown as { __tracks: MediaStreamTrack[]; __pcs: RTCPeerConnection[] };
+      const v = document.querySelector('[data-testid="local-video"]') as HTMLVideoElement;
+      const shown = (v.srcObject as MediaStream).getVideoTracks()[0] ?? null;
+      const pc = w.__pcs.filter((p) => p.connectionState === 'connected').at(-1)!;
+      const sent = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!.sender.track;
+      const live = w.__tracks.filter((t) => t.kind === 'video' && t.readyState === 'live');
+      return {
+        liveCameras: live.filter((t) => !t.getSettings().displaySurface).length,
+        liveScreens: live.filter((t) => !!t.getSettings().displaySurface).length,
+        shownIsSent: shown === sent,
+        shownIsScreen: !!shown?.getSettings().displaySurface,
+        sentIsLive: sent === null || sent.readyState === 'live',
+      };
+    });
+
+  it('share, switch camera, stop sharing; then share, camera off, stop sharing: one camera at most, the self-view is what is sent, the other person sees the truth', async () => {
+    const { ana, ben, close } = await startCall(browser(), 'together', { ana: desktop });
+    try {
+      await watchTracks(ana.page);
+      const pcsBefore = await peerCount(ana.page);
+      // 1. Share, switch camera, stop sharing (two live cameras with two owners).
+      await button(ana.page, 'Share screen').click();
+      await remoteStatusWithin(ben.page, /sharing screen/, Date.now());
+      expect(await tracks(ana.page)).toMatchObject({ liveCameras: 0, liveScreens: 1, shownIsSent: true, shownIsScreen: true });
+      await button(ana.page, 'Switch camera').click();
+      await expect.poll(() => tracks(ana.page)).toMatchObject({ liveCameras: 0, liveScreens: 1, shownIsSent: true });
+      await button(ana.page, 'Stop sharing').click();
+      await expect.poll(() => remoteStatus(ben.page)).toBe('');
+      await expect.poll(() => tracks(ana.page)).toEqual({ liveCameras: 1, liveScreens: 0, shownIsSent: true, shownIsScreen: false, sentIsLive: true });
+      await expectRemoteVideoFlowing(ben.page, 45_000);
+
+      // 2. In the same call: share again, camera off, stop sharing (a black picture, untold).
+      await button(ana.page, 'Share screen').click();
+      await remoteStatusWithin(ben.page, /sharing screen/, Date.now());
+      await button(ana.page, 'Camera off').click();
+      await remoteStatusWithin(ben.page, /camera off, sharing screen/, Date.now());
+      await button(ana.page, 'Stop sharing').click();
+      await remoteStatusWithin(ben.page, /^camera off$/, Date.now());
+      expect(await placeholderShown(ben.page)).toBe('T'); // their initial, not a black picture
+      expect(await tracks(ana.page)).toEqual({ liveCameras: 0, liveScreens: 0, shownIsSent: true, shownIsScreen: false, sentIsLive: true });
+      expect(await button(ana.page, 'Camera on').getAttribute('aria-pressed')).toBe('true');
+      await screenshot(ben.page, 'desktop-remote-camera-off-after-share');
+
+      await button(ana.page, 'Camera on').click();
+      await expect.poll(() => remoteStatus(ben.page)).toBe('');
+      expect(await placeholderShown(ben.page)).toBeNull();
+      await expect.poll(() => tracks(ana.page)).toEqual({ liveCameras: 1, liveScreens: 0, shownIsSent: true, shownIsScreen: false, sentIsLive: true });
+      await expectRemoteVideoFlowing(ben.page, 45_000);
+      // All of it on the first connection: nothing was renegotiated away.
+      expect(await peerCount(ana.page)).toBe(pcsBefore);
+      expect(await stateOf(ana.page)).toBe('call:connected');
     } finally {
       await close();
     }

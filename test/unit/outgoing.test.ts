@@ -25,6 +25,8 @@ interface World {
   route: FakeRoute;
   told: Sending[];
   failures: string[];
+  /** Each time a state was told before the senders carried it. */
+  lies: string[];
 }
 
 async function inACall(setup: (media: FakeMediaDevices) => void = () => {}): Promise<World> {
@@ -32,19 +34,26 @@ async function inACall(setup: (media: FakeMediaDevices) => void = () => {}): Pro
   setup(media);
   const told: Sending[] = [];
   const failures: string[] = [];
+  const lies: string[] = [];
+  let route: FakeRoute | null = null;
   const out = new Outgoing({
     media: media as unknown as MediaDevices,
-    onChange: (s) => told.push(s),
+    onChange: (s) => {
+      // What the other person is told is already on the senders (not a moment before).
+      if (route && s.sharing !== (route.video?.source === 'screen')) lies.push(`told sharing=${s.sharing} before it was sent`);
+      if (route && !s.sharing && s.cameraOff !== (route.video === null)) lies.push(`told camera off=${s.cameraOff} before it was sent`);
+      told.push(s);
+    },
     fail: (_e, context) => failures.push(context),
     storage: memoryStorage(),
   });
   await out.open();
   // The call's connection was made from the stream: its senders carry the stream's tracks.
-  const route = new FakeRoute();
+  route = new FakeRoute();
   route.audio = (out.stream.getAudioTracks()[0] as unknown as FakeTrack) ?? null;
   route.video = (out.stream.getVideoTracks()[0] as unknown as FakeTrack) ?? null;
   out.sendTo(route);
-  return { media, out, route, told, failures };
+  return { media, out, route, told, failures, lies };
 }
 
 const other = (ids: string[], inUse: string | null) => ids.find((id) => id !== inUse) ?? ids[0]!;
@@ -92,8 +101,9 @@ function expectConsistent(w: World, after: string): void {
   if (!s.sharing) expect(s.cameraOff, `${why}: camera off is the truth`).toBe(route.video === null);
   else expect(media.liveCameras(), `${why}: no camera open behind a share`).toEqual([]);
   expect(s.muted, `${why}: muted is the truth`).toBe(!route.audio || !route.audio.enabled);
-  // The buttons and the other person were told this state last.
+  // The buttons and the other person were told this state last, and never ahead of the senders.
   expect(told.at(-1), `${why}: what was last told`).toEqual(s);
+  expect(w.lies, `${why}: told before sent`).toEqual([]);
 }
 
 describe('what a person sends, whatever the order of their requests', () => {

@@ -1,7 +1,7 @@
 // ICE configuration (src/config.ts) and the TURN REST credential (functions/turn.js):
 // what the page asks for, what it does when the function is out of reach, when it renews.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callTurnFunction, loadRtcConfig, refreshRtcConfig, RtcConfigSource, signedInTurnSource, type TurnCredentials } from '../../src/config.ts';
+import { callTurnFunction, RtcConfigSource, signedInTurnSource, type TurnCredentials } from '../../src/config.ts';
 import { mintTurnCredential } from '../../functions/turn.js';
 
 const publicFile = (body: unknown, status = 200): typeof fetch =>
@@ -63,11 +63,11 @@ describe('the page’s ICE configuration', () => {
   });
 
   it('an ICE restart waits at most 5 s for credentials, even when the sign-in before them hangs', async () => {
-    // (Fake timers; the page-wide source, whose /ice-servers.json can't load here: the default STUN.)
+    // (Fake timers; the page's source as the app makes it, whose /ice-servers.json can't load here: the default STUN.)
     vi.useFakeTimers();
-    void loadRtcConfig(() => new Promise(() => {}));
+    const source = new RtcConfigSource(signedInTurnSource(() => new Promise(() => {})));
     let config: RTCConfiguration | null = null;
-    void refreshRtcConfig().then((c) => (config = c));
+    void source.forRestart().then((c) => (config = c));
     await vi.advanceTimersByTimeAsync(5_100);
     expect(config).toMatchObject({ iceTransportPolicy: 'all' });
     expect(config!.iceServers!.some((s) => s.username)).toBe(false);

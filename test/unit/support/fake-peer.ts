@@ -120,7 +120,7 @@ export class FakeLink implements PeerLink {
   setPolite(polite: boolean): void {
     this.polite = polite;
   }
-  async replaceVideoTrack(): Promise<void> {}
+  async replaceTrack(): Promise<void> {}
   close(): void {
     this.closed = true;
     this.state = 'closed';

@@ -1,0 +1,294 @@
+// The app as one object: it owns the screen shown, the current call and the services, and
+// moves between screens on named events (listed in `listen()` and the view's callbacks).
+// What this person sends is owned by media/outgoing.ts; everything during a call besides
+// the connection, by incall.ts. None of the parts it wires knows another.
+
+import { Call, type CallPhase } from '../call/call.ts';
+import type { RoomBackend } from '../call/backend.ts';
+import { relayOnlyPreferred } from '../config.ts';
+import { InCall } from '../incall.ts';
+import { describeMediaError } from '../media/capture.ts';
+import { Outgoing, type Sending } from '../media/outgoing.ts';
+import { ScreenWakeLock } from '../media/wake-lock.ts';
+import { isOffline, serverReachable, whenBackOnline } from '../net/reachability.ts';
+import { inviteLink, parseRoomName } from '../rooms/names.ts';
+import { missingForCalls } from '../support.ts';
+import { applyUpdate, registerServiceWorker } from '../sw-bridge.ts';
+import { InCallView } from '../ui/incall.ts';
+import { attachPip } from '../ui/pip.ts';
+import type { Controls, Screen } from '../ui/state.ts';
+import { text } from '../ui/text.ts';
+import { View } from '../ui/view.ts';
+import { Services } from './services.ts';
+
+/**
+ * A name typed and left alone this long is derived ahead of Join (its document id and key: a
+ * deliberately slow KDF, ~150 ms of the click-to-call time measured on the bench machines).
+ */
+const PREPARE_AFTER_TYPING_MS = 250;
+
+/** How a Join ends when it does not end in the call. */
+type JoinFailure = 'full' | 'offline' | 'service-down' | { invalid: string };
+
+export class App {
+  private screen: Screen = { screen: 'starting' };
+  private updateReady = false;
+  private relayOnly = relayOnlyPreferred();
+  /** The call we are in (null: none). Events of any other call are stale and dropped. */
+  private call: Call | null = null;
+  private room = '';
+  private captured = false;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopWaitingForNetwork = (): void => {};
+  private readonly services = new Services();
+  private readonly wakeLock = new ScreenWakeLock();
+  private readonly view: View;
+  private readonly outgoing: Outgoing;
+  private readonly extras: InCall;
+
+  constructor(root: HTMLElement) {
+    this.view = new View(root, {
+      join: (name) => void this.join(name),
+      typing: (value) => {
+        clearTimeout(this.typingTimer);
+        this.typingTimer = setTimeout(() => this.prepareRoom(value), PREPARE_AFTER_TYPING_MS);
+      },
+      cancel: () => this.show({ screen: 'naming', notice: { kind: 'status', text: text.cancelled }, value: '' }),
+      retry: () => void this.start(),
+      leave: () => void this.leave(),
+      toggleMic: () => this.outgoing.toggleMute(),
+      toggleCamera: () => void this.outgoing.toggleCamera(),
+      flip: () => void this.outgoing.flip(),
+      share: () => void navigator.share?.({ title: 'Duet', text: `Join me in “${this.room}” on Duet`, url: this.invite() }).catch(() => {}),
+      copy: () =>
+        void navigator.clipboard
+          ?.writeText(this.invite())
+          .then(() => this.view.flash(text.copied))
+          .catch(() => {}),
+      reloadForUpdate: () => applyUpdate(),
+      // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
+      relayOnly: (on) => {
+        this.relayOnly = on;
+        this.services.ice.setRelayOnly(on);
+        this.render();
+      },
+    });
+    this.outgoing = new Outgoing({
+      media: navigator.mediaDevices,
+      onChange: (s) => this.sendingChanged(s),
+      onDeviceLost: (role) => this.extras.deviceLost(role),
+      fail: (e, context) => this.reportError(e, context),
+    });
+    this.extras = new InCall({
+      view: new InCallView(root, {
+        toggleMic: () => this.outgoing.toggleMute(),
+        toggleCamera: () => void this.outgoing.toggleCamera(),
+        toggleShare: () => void this.extras.toggleShare(),
+        sendChat: (body) => this.extras.sendChat(body),
+        chooseDevice: (role, id) => void this.extras.chooseDevice(role, id),
+        panel: (open) => this.extras.panel(open),
+      }),
+      outgoing: this.outgoing,
+      remoteVideo: this.view.remoteVideo,
+      fail: (e, context) => this.reportError(e, context),
+    });
+    this.listen();
+  }
+
+  /** The events from outside the page's own controls, in one place. */
+  private listen(): void {
+    window.addEventListener('offline', () => {
+      void isOffline().then((off) => {
+        if (off && this.screen.screen === 'naming') this.waitForNetwork();
+      });
+    });
+    // Back online: don't wait for the next scheduled ICE restart.
+    window.addEventListener('online', () => this.call?.restartIce());
+    // Back in front (screen on again, tab shown, page unfrozen): catch up at once.
+    const wake = () => {
+      if (document.visibilityState === 'visible') this.call?.wake();
+    };
+    document.addEventListener('visibilitychange', wake);
+    document.addEventListener('resume', wake);
+    attachPip(this.view.localVideo, () => this.screen.screen === 'call');
+    registerServiceWorker({
+      onUpdateReady: () => {
+        this.updateReady = true;
+        this.render();
+      },
+    });
+  }
+
+  /** Camera and microphone first; then the room from the link, or the name prompt. */
+  async start(): Promise<void> {
+    // No WebRTC or no camera access: say so, and stop here (no prompt, no spinner).
+    const missing = missingForCalls();
+    if (missing.length) return this.show({ screen: 'unsupported', missing });
+    this.show({ screen: 'starting' });
+    this.captured = false;
+    // An invite link names the room before the camera is granted: look at the room meanwhile (as
+    // for a name typed on the prompt), so the join after the grant can be one request.
+    const fromLink = new URLSearchParams(location.search).get('room');
+    if (fromLink !== null) this.prepareRoom(fromLink);
+    try {
+      await this.outgoing.open();
+    } catch (error) {
+      return this.show({ screen: 'media-error', failure: describeMediaError(error) });
+    }
+    this.captured = true;
+    this.view.showLocal(this.outgoing.stream);
+    if (fromLink !== null) void this.join(fromLink);
+    else if (await isOffline()) this.waitForNetwork();
+    else this.show({ screen: 'naming' });
+  }
+
+  /** Moves to another screen. */
+  private show(screen: Screen): void {
+    this.screen = screen;
+    this.render();
+  }
+
+  private render(): void {
+    const s = this.outgoing.state;
+    const controls: Controls = { muted: s.muted, cameraOff: s.cameraOff, facing: s.facing, canFlip: s.options.camera.length > 1 };
+    this.view.render({ ...this.screen, controls, updateReady: this.updateReady, relayOnly: this.relayOnly });
+  }
+
+  private sendingChanged(s: Sending): void {
+    this.render();
+    this.extras.sending(s);
+  }
+
+  /** A room the person is about to join (typed, or from a link): the backend gets ready for it. */
+  private prepareRoom(input: string): void {
+    const name = parseRoomName(input);
+    if (name.ok) void this.services.connect().then((b) => b.prepare?.(name.id), () => {});
+  }
+
+  private invite(): string {
+    return inviteLink(this.room, location.href);
+  }
+
+  /** Unexpected failures: logged with context; the person sees a message only when it stops them. */
+  private reportError(error: unknown, context: string): void {
+    console.error(`Duet: error while ${context}:`, error);
+  }
+
+  /** What the person typed (or the link said) leads to exactly one screen. */
+  private async join(input: string): Promise<void> {
+    if (!this.captured) return void this.start();
+    const outcome = await this.tryJoin(input);
+    if (outcome === 'joined') return;
+    if (outcome === 'offline') return this.waitForNetwork(input);
+    const notice = typeof outcome === 'object' ? outcome.invalid : outcome === 'full' ? text.full(this.room) : text.serviceDown;
+    this.show({ screen: 'naming', notice: { kind: 'alert', text: notice }, value: input });
+  }
+
+  private async tryJoin(input: string): Promise<'joined' | JoinFailure> {
+    const name = parseRoomName(input);
+    if (!name.ok) return { invalid: name.message };
+    if (await isOffline()) return 'offline';
+    this.room = name.display;
+    this.show({ screen: 'joining', room: this.room });
+    const unreachable = async (error: unknown, context: string): Promise<JoinFailure> => {
+      this.reportError(error, context);
+      return (await serverReachable()) ? 'service-down' : 'offline';
+    };
+    let api: RoomBackend;
+    try {
+      api = await this.services.connect();
+    } catch (error) {
+      return unreachable(error, 'connecting to the call service');
+    }
+    const { ice } = this.services;
+    // Credentials renewed if the page has been open long, and the relay-only choice applied.
+    const rtcConfig = await ice.forCall();
+    const thisCall = new Call(api, {
+      roomId: name.id,
+      stream: this.outgoing.stream,
+      rtcConfig,
+      // Before each ICE restart: relay credentials renewed if they expire soon.
+      refreshRtcConfig: () => ice.forRestart(),
+      onPhase: (phase) => this.onPhase(thisCall, phase),
+      onRemoteStream: (s) => {
+        if (this.call !== thisCall) return;
+        this.view.showRemote(s);
+        this.extras.remoteStream(s);
+      },
+      onLink: (link) => {
+        if (this.call !== thisCall || !link) return;
+        void link.channel.then((channel) => {
+          if (this.call === thisCall) this.extras.attachPeer(link.pc, channel);
+        });
+      },
+      fail: (e, context) => this.reportError(e, context),
+      onConnectedAfter: (ms) => console.info(`Duet: connected ${Math.round(ms)} ms after joining`),
+    });
+    this.call = thisCall;
+    this.outgoing.sendTo(thisCall);
+    void ice.lateRelayFor(rtcConfig)?.then((config) => {
+      if (config && this.call === thisCall) thisCall.relayArrived(config);
+    });
+    this.extras.begin(this.room);
+    try {
+      if ((await thisCall.start()) === 'full') {
+        this.endCall();
+        return 'full';
+      }
+    } catch (error) {
+      this.endCall({ keepUrl: true }); // the link still names the room to try again
+      return unreachable(error, 'joining the room');
+    }
+    this.setUrl(this.room);
+    void this.wakeLock.hold();
+    if (this.screen.screen === 'joining') this.show({ screen: 'call', room: this.room, phase: thisCall.current, invite: this.invite() });
+    return 'joined';
+  }
+
+  private onPhase(source: Call, phase: CallPhase): void {
+    if (this.call !== source) return; // a call we already left
+    if (phase.kind === 'ended' && phase.reason !== 'left') {
+      this.endCall();
+      const message = phase.reason === 'seat-lost' ? text.seatLost(this.room) : text.roomGone(this.room);
+      return this.show({ screen: 'naming', notice: { kind: 'alert', text: message }, value: this.room });
+    }
+    if (phase.kind === 'full' || phase.kind === 'ended') return; // handled by join() and leave()
+    this.show({ screen: 'call', room: this.room, phase, invite: this.invite() });
+  }
+
+  private endCall({ keepUrl = false } = {}): Call | null {
+    const ended = this.call;
+    this.call = null;
+    this.outgoing.sendTo(null);
+    this.extras.end();
+    this.wakeLock.release();
+    this.view.showRemote(null);
+    if (!keepUrl) this.setUrl(null);
+    return ended;
+  }
+
+  private async leave(): Promise<void> {
+    const leaving = this.endCall();
+    this.show({ screen: 'naming', notice: { kind: 'status', text: text.left(this.room) }, value: '' });
+    await leaving?.leave().catch((e) => this.reportError(e, 'leaving the room'));
+  }
+
+  private setUrl(name: string | null): void {
+    const url = new URL(location.href);
+    if (name === null) url.searchParams.delete('room');
+    else url.searchParams.set('room', name);
+    history.replaceState(null, '', url);
+  }
+
+  /** Offline: a call needs the network. Say so, and carry on by itself when it is back. */
+  private waitForNetwork(roomName?: string): void {
+    this.show({ screen: 'offline', ...(roomName !== undefined ? { room: roomName } : {}) });
+    this.stopWaitingForNetwork();
+    this.stopWaitingForNetwork = whenBackOnline(() => {
+      const { screen } = this;
+      if (screen.screen !== 'offline') return;
+      if (screen.room !== undefined) void this.join(screen.room);
+      else this.show({ screen: 'naming' });
+    });
+  }
+}
