@@ -5,7 +5,7 @@
 
 import type { RoomBackend, RoomView, Unsubscribe } from './backend.ts';
 import type { LinkFactory } from './connection.ts';
-import { newId, Pairing } from './pairing.ts';
+import { newId, Pairing, type Trigger } from './pairing.ts';
 import type { PeerLink } from './peer.ts';
 import { derivePhase, samePhase, type CallPhase } from './phase.ts';
 import { Presence } from './presence.ts';
@@ -53,7 +53,7 @@ export class Call {
       // The heartbeat found our seat (or the room) gone, maybe before any listener said so
       // (a restarted signaling store): a fresh join decides, and ends the call only if full.
       lost: () => void this.takeSeatAgain('seat-lost'),
-      tick: () => this.reconcile(),
+      tick: () => this.reconcile('tick'),
       now: () => backend.now(),
       fail: (e) => options.fail(e, 'refreshing presence'),
     });
@@ -108,7 +108,7 @@ export class Call {
     this.unsubs.push(this.backend.watchRoom(roomId, (room) => this.onRoom(room), (e) => this.options.fail(e, 'watching the room')));
     this.subscribeInbox();
     this.presence.start();
-    this.reconcile();
+    this.reconcile('joined');
     return 'joined';
   }
 
@@ -133,7 +133,7 @@ export class Call {
 
   /** The route of what this person sends (media/outgoing.ts): the current connection's sender of that kind. */
   async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
-    await this.pairing.conn?.link.replaceTrack(kind, track);
+    await this.pairing.replaceTrack(kind, track);
   }
 
   /**
@@ -143,7 +143,7 @@ export class Call {
    */
   wake(): void {
     if (this.ended) return;
-    this.reconcile();
+    this.reconcile('wake');
     this.restartIce();
   }
 
@@ -154,7 +154,7 @@ export class Call {
 
   /** Asks for an ICE restart now if the connection is down (e.g. the network came back). */
   restartIce(): void {
-    this.pairing.conn?.recovery.attempt();
+    this.pairing.restartIce();
   }
 
   private end(reason: 'seat-lost' | 'room-gone'): void {
@@ -174,7 +174,7 @@ export class Call {
       this.options.roomId,
       (box) => {
         this.pairing.receive(box);
-        this.reconcile();
+        this.reconcile('inbox');
       },
       (e) => {
         this.inboxUnsub = null;
@@ -196,7 +196,7 @@ export class Call {
     const backOnline = room.live && this.room?.live === false;
     this.room = room;
     if (room.live) this.subscribeInbox();
-    this.reconcile();
+    this.reconcile('room');
     if (backOnline) this.restartIce();
   }
 
@@ -225,7 +225,7 @@ export class Call {
         this.pairing.drop();
         this.pairing.answerPreOffer(result.offer);
       }
-      this.reconcile();
+      this.reconcile('seat-again');
     } catch (e) {
       // Offline, most likely: the next room snapshot or tick tries again.
       this.options.fail(e, 'taking the seat again');
@@ -234,31 +234,25 @@ export class Call {
     }
   }
 
-  private reconcile(): void {
+  /** Decides again what connection exists and what is shown; `why` is one of pairing.ts's Trigger list. */
+  private reconcile(why: Trigger): void {
     if (this.ended || !this.room) return;
     if (this.presence.checkOwnSeat(this.room.seats.find((s) => s.uid === this.uid)) === 'start-over') {
       void this.takeSeatAgain('seat-lost', { newSession: true });
       return;
     }
-    this.pairing.reconcile();
+    this.pairing.reconcile(why);
   }
 
   private updatePhase(): void {
     if (this.ended) return;
     const other = this.pairing.other();
-    const c = this.pairing.conn;
     const next = derivePhase({
       previous: this.phase,
       otherHere: !!other && !this.presence.isStale(other),
       hadPeer: this.pairing.hadPeer,
       live: this.room?.live !== false,
-      connection: c && {
-        toOther: !!other && c.talksTo(other),
-        state: c.recovery.state,
-        everConnected: c.recovery.everConnected,
-        noPath: c.recovery.noPath,
-        kept: other === null && c.carriesMedia,
-      },
+      connection: this.pairing.connection(),
     });
     if (next) this.setPhase(next);
   }

@@ -4,6 +4,7 @@
 
 import type { Outbox, Seat } from './backend.ts';
 import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite, type SentPart } from './outbox.ts';
+import type { ConnectionFacts } from './phase.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
 import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
 
@@ -34,18 +35,22 @@ export interface ConnectionOptions {
   fail: (error: unknown) => void;
 }
 
+/** How a connection is doing, for the phase shown. */
+export type Health = Pick<ConnectionFacts, 'state' | 'everConnected' | 'noPath'>;
+
 export class Connection {
+  /** Its RTCPeerConnection and data channel, for the in-call features (read, not driven). */
   readonly link: PeerLink;
-  readonly outbox: OutboxSender;
-  readonly inbox = new InboxReceiver();
-  readonly recovery: Recovery;
+  private readonly outbox: OutboxSender;
+  private readonly inbox = new InboxReceiver();
+  private readonly recovery: Recovery;
   peerUid: string | null;
   peerSession: string | null;
   peerPc: string | null;
   /** Our pre-offer (this connection's first offer) is in the room document. */
   preOfferPublished = false;
-  /** Its first connection was reported (onConnectedAfter). */
-  reported = false;
+  /** Its first connection was reported (firstConnected). */
+  private reported = false;
   /** Made while our join commits; its outbox waits for release(). */
   held: boolean;
   private lateRelayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -177,6 +182,38 @@ export class Connection {
   /** Connected now, or kept while the other person's seat is missing (see Call.reconcile). */
   get carriesMedia(): boolean {
     return this.peerUid !== null && this.recovery.state === 'connected';
+  }
+
+  get health(): Health {
+    const { state, everConnected, noPath } = this.recovery;
+    return { state, everConnected, noPath };
+  }
+
+  /** True once, the first time it is connected (for the setup time reported). */
+  firstConnected(): boolean {
+    if (this.reported || this.recovery.state !== 'connected') return false;
+    this.reported = true;
+    return true;
+  }
+
+  /** Its offer is made (with whatever was gathered by then). */
+  described(): Promise<void> {
+    return this.outbox.whenDescribed();
+  }
+
+  /** Resolves when ICE gathering completes or after `ms`. */
+  gathered(ms: number): Promise<void> {
+    return this.link.gathered(ms);
+  }
+
+  /** Puts `track` on its sender of that kind (media/outgoing.ts's one route). */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    return this.link.replaceTrack(kind, track);
+  }
+
+  /** Restarts ICE now if it is down and a restart may go out (the network came back). */
+  restartIfDown(): void {
+    this.recovery.attempt();
   }
 
   private async restart(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Outbox, PreOffer, RoomBackend, RoomView, Seat } from './backend.ts
 import { Connection, type LinkFactory } from './connection.ts';
 import { isCurrent, isFreshOffer, type OutboxWrite } from './outbox.ts';
 import type { PeerLink } from './peer.ts';
+import type { ConnectionFacts } from './phase.ts';
 
 /** How long the pre-offer waits for ICE gathering before it is published anyway. */
 const PRE_OFFER_GATHER_MS = 1_000;
@@ -24,6 +25,20 @@ const OFFER_WITH_ROOM_GATHER_MS = 150;
  * answer follows in its own write.
  */
 export const ANSWER_WITH_SEAT_WAIT_MS = 1_500;
+
+/**
+ * Every event that makes the call decide again (`reconcile`), named in this one list:
+ * - `joined`: our seat is committed (the call starts);
+ * - `room`: the room document changed (seats, pre-offer, live or only cached);
+ * - `inbox`: the other person's outbox changed;
+ * - `tick`: the presence clock moved (a seat may have gone stale);
+ * - `seat-again`: we took a seat again (ours or the room had vanished);
+ * - `wake`: the page is in front again after being hidden or frozen;
+ * - `connection`: the current connection's state or health changed, while not connected;
+ * - `pre-offer-out`: our pre-offer is in the room document;
+ * - `their-new-page`: their outbox is a fresh offer from a new page, so ours is finished.
+ */
+export type Trigger = 'joined' | 'room' | 'inbox' | 'tick' | 'seat-again' | 'wake' | 'connection' | 'pre-offer-out' | 'their-new-page';
 
 export function newId(): string {
   return crypto.randomUUID().replaceAll('-', '').slice(0, 20);
@@ -50,7 +65,7 @@ export interface PairingHost {
 }
 
 export class Pairing {
-  conn: Connection | null = null;
+  private conn: Connection | null = null;
   /** Someone was here earlier in this call. */
   hadPeer = false;
   private readonly inbox = new Map<string, Outbox>();
@@ -74,6 +89,24 @@ export class Pairing {
     this.inbox.set(box.uid, box);
   }
 
+  /** The current connection's sender of `kind` carries `track` (media/outgoing.ts's route). */
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    await this.conn?.replaceTrack(kind, track);
+  }
+
+  /** An ICE restart now if the current connection is down. */
+  restartIce(): void {
+    this.conn?.restartIfDown();
+  }
+
+  /** The current connection as the phase sees it (null: none). */
+  connection(): ConnectionFacts | null {
+    const c = this.conn;
+    if (!c) return null;
+    const other = this.other();
+    return { ...c.health, toOther: !!other && c.talksTo(other), kept: other === null && c.carriesMedia };
+  }
+
   other(): Seat | null {
     return this.host.room()?.seats.find((s) => s.uid !== this.host.uid) ?? null;
   }
@@ -83,7 +116,11 @@ export class Pairing {
     return this.host.uid > peerUid;
   }
 
-  reconcile(): void {
+  /**
+   * Decides from the state alone: `why` names the caller (the Trigger list above) and is
+   * never read, which is what makes it safe to run for any event, any number of times.
+   */
+  reconcile(_why: Trigger): void {
     const { host } = this;
     const room = host.room();
     if (!room) return;
@@ -174,7 +211,7 @@ export class Pairing {
     let c = this.conn;
     if (c && !(c.held && c.peerUid === null)) return null; // never in place of a real connection
     c ??= this.connect({ peer: null, peerPc: null, held: true });
-    await c.link.gathered(OFFER_WITH_ROOM_GATHER_MS);
+    await c.gathered(OFFER_WITH_ROOM_GATHER_MS);
     return this.preOfferOf(c);
   }
 
@@ -221,7 +258,7 @@ export class Pairing {
   private deliver(c: Connection, box: Outbox): void {
     if (c.deliver(box) === 'restart') {
       this.drop();
-      this.reconcile();
+      this.reconcile('their-new-page');
     }
   }
 
@@ -229,15 +266,15 @@ export class Pairing {
     const { host } = this;
     const c = this.connect({ peer: null, peerPc: null });
     // Gathering is waited for once the offer is made, however long that takes (a slow phone).
-    void c.outbox
-      .whenDescribed()
-      .then(() => c.link.gathered(PRE_OFFER_GATHER_MS))
+    void c
+      .described()
+      .then(() => c.gathered(PRE_OFFER_GATHER_MS))
       .then(async () => {
         const offer = this.preOfferOf(c);
         if (!offer) return;
         await host.backend.publishOffer(host.roomId, offer);
         c.published();
-        this.reconcile();
+        this.reconcile('pre-offer-out');
       })
       // Refused after the connection was dropped (we left, and the room went with us): not a failure.
       .catch((e) => this.conn === c && host.fail(e, 'publishing the offer'));
@@ -265,13 +302,12 @@ export class Pairing {
       },
       onChange: () => {
         if (this.conn !== c) return;
-        if (c.recovery.state === 'connected') {
-          if (!c.reported) host.onConnected();
-          c.reported = true;
+        if (c.health.state === 'connected') {
+          if (c.firstConnected()) host.onConnected();
           return host.changed();
         }
         // Decisions kept while the connection was up (see reconcile) are taken now.
-        this.reconcile();
+        this.reconcile('connection');
       },
       online: () => host.room()?.live === true,
       fail: (e) => host.fail(e, 'negotiating the connection'),

@@ -30,15 +30,18 @@ export interface PhaseFacts {
   /** The room view comes from the server (false: only from the local cache). */
   live: boolean;
   /** Our current peer connection, if any. */
-  connection: null | {
-    /** It talks to the other person's current page. */
-    toOther: boolean;
-    state: RTCPeerConnectionState;
-    everConnected: boolean;
-    noPath: boolean;
-    /** Kept while the other person's seat is missing, because media still flows. */
-    kept: boolean;
-  };
+  connection: ConnectionFacts | null;
+}
+
+/** How a connection is doing (connection.ts), and whom it serves (pairing.ts). */
+export interface ConnectionFacts {
+  /** It talks to the other person's current page. */
+  toOther: boolean;
+  state: RTCPeerConnectionState;
+  everConnected: boolean;
+  noPath: boolean;
+  /** Kept while the other person's seat is missing, because media still flows. */
+  kept: boolean;
 }
 
 /** The phase to show, or null to keep the current one. */
