@@ -44,6 +44,14 @@ export function optionsFor(devices: readonly MediaDeviceInfo[], role: DeviceRole
     .map((d, i) => ({ id: d.deviceId, label: d.label || `${noun} ${i + 1}` }));
 }
 
+export const NO_OPTIONS: Readonly<Record<DeviceRole, DeviceOption[]>> = { camera: [], microphone: [], speaker: [] };
+
+/** What is present now, per role (none where the browser cannot say). */
+export async function listOptions(md: Pick<MediaDevices, 'enumerateDevices'> | undefined): Promise<Record<DeviceRole, DeviceOption[]>> {
+  const devices = (await md?.enumerateDevices?.().catch(() => null)) ?? [];
+  return { camera: optionsFor(devices, 'camera'), microphone: optionsFor(devices, 'microphone'), speaker: optionsFor(devices, 'speaker') };
+}
+
 /**
  * The device to use now: the one in use if it is still there, else the remembered
  * one, else the first present; null when there is none.
@@ -60,9 +68,41 @@ export function canChooseSpeaker(): boolean {
   return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
 }
 
-/** Opens one device (a camera or a microphone) by id, with the app's usual settings. */
-export async function openDevice(role: 'camera' | 'microphone', deviceId: string, md: MediaDevices = navigator.mediaDevices): Promise<MediaStreamTrack> {
-  const stream =
-    role === 'camera' ? await md.getUserMedia({ video: cameraConstraints({ deviceId }) }) : await md.getUserMedia({ audio: microphoneConstraints({ deviceId }) });
-  return stream.getTracks()[0]!;
+/**
+ * Opens one device (a camera or a microphone) by id, with the app's usual settings. A phone
+ * rarely opens two cameras at once: if it is busy and `freeOld` is given, the device in use
+ * is let go (freeOld) and it is tried once more.
+ */
+export async function openDevice(role: 'camera' | 'microphone', deviceId: string, md: MediaDevices = navigator.mediaDevices, freeOld?: () => void): Promise<MediaStreamTrack> {
+  const open = async () => {
+    const constraints = role === 'camera' ? { video: cameraConstraints({ deviceId }) } : { audio: microphoneConstraints({ deviceId }) };
+    return (await md.getUserMedia(constraints)).getTracks()[0]!;
+  };
+  try {
+    return await open();
+  } catch (e) {
+    if (!freeOld || (e as Error).name !== 'NotReadableError') throw e;
+    freeOld();
+    return open();
+  }
+}
+
+/**
+ * Opens a camera: the chosen `device` while it is there, else any camera facing `facing`.
+ * Returns the device to keep asking for (undefined once the chosen one is gone).
+ */
+export async function openCamera(
+  md: MediaDevices | undefined,
+  want: { device: string | undefined; facing: 'user' | 'environment' },
+): Promise<{ track: MediaStreamTrack; device: string | undefined }> {
+  if (!md) throw new Error('no mediaDevices');
+  if (want.device) {
+    try {
+      return { track: await openDevice('camera', want.device, md), device: want.device };
+    } catch (e) {
+      if ((e as Error).name !== 'OverconstrainedError' && (e as Error).name !== 'NotFoundError') throw e;
+    }
+  }
+  const stream = await md.getUserMedia({ video: cameraConstraints({ facingMode: want.facing }) });
+  return { track: stream.getVideoTracks()[0]!, device: undefined };
 }

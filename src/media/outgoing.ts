@@ -8,48 +8,11 @@
 // while sharing, else the camera unless it is off; a camera nobody sees is closed.
 
 import { captureMedia } from './capture.ts';
-import { cameraConstraints } from './constraints.ts';
-import { loadChoice, openDevice, optionsFor, pickDevice, saveChoice, type DeviceChoice, type DeviceOption, type DeviceRole } from './devices.ts';
-import { captureScreen } from './screen.ts';
+import { listOptions, loadChoice, NO_OPTIONS, openCamera, openDevice, pickDevice, saveChoice, type DeviceChoice, type DeviceRole } from './devices.ts';
+import { pickScreen } from './screen.ts';
+import type { Facing, OutgoingDeps, SendRoute, Sending, ShareResult, Source } from './sending.ts';
 
-export type Facing = 'user' | 'environment';
-type Source = 'camera' | 'microphone';
-
-/** What this person sends, as their controls and the other person are told. */
-export interface Sending {
-  muted: boolean;
-  /** No camera picture goes out: turned off, or no camera could be opened. */
-  cameraOff: boolean;
-  sharing: boolean;
-  /** Which way the camera faces (the front one is shown mirrored). */
-  facing: Facing;
-  /** The device ids open now (null: none). */
-  inUse: Record<Source, string | null>;
-  /** What is present, for the device lists; more than one camera offers the switch. */
-  options: Record<DeviceRole, DeviceOption[]>;
-}
-
-/** The one route to the call: puts a track on the current connection's sender of that kind. */
-export interface SendRoute {
-  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void>;
-}
-
-export type MediaSource = Pick<MediaDevices, 'getUserMedia' | 'enumerateDevices'> & Partial<Pick<MediaDevices, 'getDisplayMedia' | 'addEventListener'>>;
-
-export interface OutgoingDeps {
-  /** navigator.mediaDevices (undefined in an insecure context); tests pass a fake. */
-  media: MediaSource | undefined;
-  /** Every change of `Sending`, once the self-view and the call's senders carry it. */
-  onChange(sending: Sending): void;
-  /** A device in use went away and another took its place (or none was left). */
-  onDeviceLost?(role: Source): void;
-  fail(error: unknown, context: string): void;
-  storage?: Pick<Storage, 'getItem' | 'setItem'> | undefined;
-}
-
-export type ShareResult = 'started' | 'cancelled' | 'failed' | 'unavailable';
-
-const NO_OPTIONS: Record<DeviceRole, DeviceOption[]> = { camera: [], microphone: [], speaker: [] };
+export type { Facing, Sending, SendRoute, ShareResult } from './sending.ts';
 
 export class Outgoing {
   /** What the self-view shows and new peer connections send: the microphone and the one video track. */
@@ -128,14 +91,9 @@ export class Outgoing {
   }
 
   /** Mute is instant: it only silences the microphone's track, which stays on the sender. */
-  setMuted(muted: boolean): void {
-    if (this.muted === muted) return;
-    this.muted = muted;
-    void this.publish();
-  }
-
   toggleMute(): void {
-    this.setMuted(!this.muted);
+    this.muted = !this.muted;
+    void this.publish();
   }
 
   /** Camera off closes it (the light goes out); on opens it again, unless a share is shown. */
@@ -196,18 +154,8 @@ export class Outgoing {
     if (!md?.getDisplayMedia) return 'unavailable';
     if (this.screen || this.asking) return 'cancelled';
     this.asking = true;
-    let screen: MediaStreamTrack;
-    try {
-      screen = await captureScreen(md as MediaDevices);
-    } catch (e) {
-      // The person closed the picker: nothing to say.
-      const name = (e as Error).name;
-      if (name === 'NotAllowedError' || name === 'AbortError') return 'cancelled';
-      this.deps.fail(e, 'sharing the screen');
-      return 'failed';
-    } finally {
-      this.asking = false;
-    }
+    const screen = await pickScreen(md as MediaDevices, (e) => this.deps.fail(e, 'sharing the screen')).finally(() => (this.asking = false));
+    if (typeof screen === 'string') return screen;
     return this.run(async () => {
       if (this.screen) {
         screen.stop();
@@ -229,14 +177,6 @@ export class Outgoing {
       this.screen = null;
       screen.stop();
       await this.ensureCamera();
-      await this.publish();
-    });
-  }
-
-  /** Closes every device (the page is done with them). */
-  close(): Promise<void> {
-    return this.run(async () => {
-      this.closeTracks();
       await this.publish();
     });
   }
@@ -268,19 +208,9 @@ export class Outgoing {
   }
 
   private async openCamera(): Promise<MediaStreamTrack> {
-    const md = this.deps.media;
-    if (!md) throw new Error('no mediaDevices');
-    if (this.cameraDevice) {
-      try {
-        return await openDevice('camera', this.cameraDevice, md as MediaDevices);
-      } catch (e) {
-        // The chosen camera is gone: any camera facing the right way will do.
-        if ((e as Error).name !== 'OverconstrainedError' && (e as Error).name !== 'NotFoundError') throw e;
-        this.cameraDevice = undefined;
-      }
-    }
-    const stream = await md.getUserMedia({ video: cameraConstraints({ facingMode: this.facing }) });
-    return stream.getVideoTracks()[0]!;
+    const { track, device } = await openCamera(this.deps.media as MediaDevices | undefined, { device: this.cameraDevice, facing: this.facing });
+    this.cameraDevice = device;
+    return track;
   }
 
   /** Puts device `id` in `role`'s place; the sender moves to the new track before the old one stops. */
@@ -292,15 +222,7 @@ export class Outgoing {
     }
     const old = role === 'camera' ? this.camera : this.mic;
     if (old?.readyState === 'live' && old.getSettings().deviceId === id) return;
-    let track: MediaStreamTrack;
-    try {
-      track = await openDevice(role, id, this.deps.media as MediaDevices);
-    } catch (e) {
-      // Phones rarely open two cameras at once: free the old one and try again.
-      if (!old || (e as Error).name !== 'NotReadableError') throw e;
-      this.release(role);
-      track = await openDevice(role, id, this.deps.media as MediaDevices);
-    }
+    const track = await openDevice(role, id, this.deps.media as MediaDevices, old ? () => this.release(role) : undefined);
     if (role === 'camera') this.camera = this.watch(track);
     else this.mic = this.watch(track);
     await this.publish();
@@ -327,8 +249,7 @@ export class Outgoing {
   }
 
   private async refresh(): Promise<void> {
-    const devices = (await this.deps.media?.enumerateDevices?.().catch(() => null)) ?? [];
-    this.options = { camera: optionsFor(devices, 'camera'), microphone: optionsFor(devices, 'microphone'), speaker: optionsFor(devices, 'speaker') };
+    this.options = await listOptions(this.deps.media);
   }
 
   /** A device that ends by itself (unplugged, taken by the system) is followed like a device change. */

@@ -15,3 +15,18 @@ export async function captureScreen(md: MediaDevices = navigator.mediaDevices): 
   track.contentHint = 'detail';
   return track;
 }
+
+/**
+ * The picker, for a share: the screen's track; 'cancelled' when the person closed it (nothing
+ * to say); 'failed' otherwise (`fail` is told why).
+ */
+export async function pickScreen(md: MediaDevices, fail: (error: unknown) => void): Promise<MediaStreamTrack | 'cancelled' | 'failed'> {
+  try {
+    return await captureScreen(md);
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'NotAllowedError' || name === 'AbortError') return 'cancelled';
+    fail(e);
+    return 'failed';
+  }
+}

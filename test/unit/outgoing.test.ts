@@ -235,7 +235,8 @@ describe('devices', () => {
     const first = new Outgoing({ media: media as unknown as MediaDevices, onChange: () => {}, fail: () => {}, storage });
     await first.open();
     await first.choose('microphone', 'mic-2');
-    await first.close();
+    // The page goes away (its tracks end with it).
+    for (const t of first.stream.getTracks()) t.stop();
     expect(media.live()).toEqual([]);
     const second = new Outgoing({ media: media as unknown as MediaDevices, onChange: () => {}, fail: (_e, c) => failuresSeen.push(c), storage });
     await second.open();
