@@ -36,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/faults.test.ts', 'test/e2e/firefox.test.ts', 'test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
+          exclude: ['test/e2e/faults.test.ts', 'test/e2e/firefox.test.ts', 'test/e2e/controls.test.ts', 'test/e2e/a11y.test.ts'],
           globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 120_000,
@@ -46,11 +46,11 @@ export default defineConfig({
       {
         // In-call features and the accessibility audit: many pages per scenario, after the
         // Chromium scenarios rather than beside them (2 cores). Tried in one group with
-        // Firefox: both took twice as long (incall 566 s, Firefox 677 s) and a scenario of
+        // Firefox: both took twice as long (the in-call controls 566 s, Firefox 677 s) and a scenario of
         // each ran past 240 s.
         test: {
-          name: 'incall',
-          include: ['test/e2e/incall.test.ts', 'test/e2e/a11y.test.ts'],
+          name: 'controls',
+          include: ['test/e2e/controls.test.ts', 'test/e2e/a11y.test.ts'],
           globalSetup: ['test/e2e/warm-up.ts'],
           environment: 'node',
           testTimeout: 240_000,

@@ -1,20 +1,20 @@
 // The app as one object: it owns the screen shown, the current call and the services, and
 // moves between screens on named events (listed in `listen()` and the view's callbacks).
 // What this person sends is owned by media/outgoing.ts; everything during a call besides
-// the connection, by incall.ts. None of the parts it wires knows another.
+// the connection, by call-features.ts. None of the parts it wires knows another.
 
 import { Call, type CallPhase } from '../call/call.ts';
 import type { RoomBackend } from '../call/backend.ts';
 import { relayOnlyPreferred } from '../config.ts';
-import { InCall } from '../incall.ts';
+import { CallFeatures } from './call-features.ts';
 import { describeMediaError } from '../media/capture.ts';
 import { Outgoing, type Sending } from '../media/outgoing.ts';
 import { ScreenWakeLock } from '../media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from '../net/reachability.ts';
 import { inviteLink, parseRoomName } from '../rooms/names.ts';
-import { missingForCalls } from '../support.ts';
+import { missingForCalls } from '../browser-support.ts';
 import { applyUpdate, registerServiceWorker } from '../sw-bridge.ts';
-import { InCallView } from '../ui/incall.ts';
+import { CallPanels } from '../ui/call-panels.ts';
 import { attachPip } from '../ui/pip.ts';
 import type { Controls, Screen } from '../ui/state.ts';
 import { text } from '../ui/text.ts';
@@ -44,7 +44,7 @@ export class App {
   private readonly wakeLock = new ScreenWakeLock();
   private readonly view: View;
   private readonly outgoing: Outgoing;
-  private readonly extras: InCall;
+  private readonly features: CallFeatures;
 
   constructor(root: HTMLElement) {
     this.view = new View(root, {
@@ -76,17 +76,17 @@ export class App {
     this.outgoing = new Outgoing({
       media: navigator.mediaDevices,
       onChange: (s) => this.sendingChanged(s),
-      onDeviceLost: (role) => this.extras.deviceLost(role),
+      onDeviceLost: (role) => this.features.deviceLost(role),
       fail: (e, context) => this.reportError(e, context),
     });
-    this.extras = new InCall({
-      view: new InCallView(root, {
+    this.features = new CallFeatures({
+      view: new CallPanels(root, {
         toggleMic: () => this.outgoing.toggleMute(),
         toggleCamera: () => void this.outgoing.toggleCamera(),
-        toggleShare: () => void this.extras.toggleShare(),
-        sendChat: (body) => this.extras.sendChat(body),
-        chooseDevice: (role, id) => void this.extras.chooseDevice(role, id),
-        panel: (open) => this.extras.panel(open),
+        toggleShare: () => void this.features.toggleShare(),
+        sendChat: (body) => this.features.sendChat(body),
+        chooseDevice: (role, id) => void this.features.chooseDevice(role, id),
+        panel: (open) => this.features.panel(open),
       }),
       outgoing: this.outgoing,
       remoteVideo: this.view.remoteVideo,
@@ -156,7 +156,7 @@ export class App {
 
   private sendingChanged(s: Sending): void {
     this.render();
-    this.extras.sending(s);
+    this.features.sending(s);
   }
 
   /** A room the person is about to join (typed, or from a link): the backend gets ready for it. */
@@ -213,12 +213,12 @@ export class App {
       onRemoteStream: (s) => {
         if (this.call !== thisCall) return;
         this.view.showRemote(s);
-        this.extras.remoteStream(s);
+        this.features.remoteStream(s);
       },
       onLink: (link) => {
         if (this.call !== thisCall || !link) return;
         void link.channel.then((channel) => {
-          if (this.call === thisCall) this.extras.attachPeer(link.pc, channel);
+          if (this.call === thisCall) this.features.attachPeer(link.pc, channel);
         });
       },
       fail: (e, context) => this.reportError(e, context),
@@ -229,7 +229,7 @@ export class App {
     void ice.lateRelayFor(rtcConfig)?.then((config) => {
       if (config && this.call === thisCall) thisCall.relayArrived(config);
     });
-    this.extras.begin(this.room);
+    this.features.begin(this.room);
     try {
       if ((await thisCall.start()) === 'full') {
         this.endCall();
@@ -260,7 +260,7 @@ export class App {
     const ended = this.call;
     this.call = null;
     this.outgoing.sendTo(null);
-    this.extras.end();
+    this.features.end();
     this.wakeLock.release();
     this.view.showRemote(null);
     if (!keepUrl) this.setUrl(null);

@@ -98,7 +98,7 @@ export class PeerChannel {
   readonly epoch: string;
   private nextN = 1;
   /** Our messages not yet acknowledged, in order. */
-  private outbox: { n: number; text: string; at: number }[] = [];
+  private unacked: { n: number; text: string; at: number }[] = [];
   /** The other page's epoch, and how many of its messages we took, in order. */
   private peerEpoch = '';
   private got = 0;
@@ -115,14 +115,14 @@ export class PeerChannel {
     this.epoch = epoch;
   }
 
-  /** True while chat reaches the other side at once (otherwise it waits in the outbox). */
+  /** True while chat reaches the other side at once (otherwise it waits among the unacknowledged). */
   get open(): boolean {
     return this.ready;
   }
 
   /** Messages written but not yet acknowledged. */
   get pending(): number {
-    return this.outbox.length;
+    return this.unacked.length;
   }
 
   /** Uses this channel from now on (the previous one, if any, is forgotten). */
@@ -157,7 +157,7 @@ export class PeerChannel {
     this.detach = () => {};
     this.channel = null;
     this.ready = false;
-    this.outbox = [];
+    this.unacked = [];
   }
 
   /** Our controls changed: tell the other side now (and on every later channel). */
@@ -169,13 +169,13 @@ export class PeerChannel {
   /** Queues a chat message; returns it as the other side will see it. */
   sendChat(text: string, at = Date.now()): ChatMessage {
     const message = { n: this.nextN++, text: text.slice(0, MAX_CHAT_CHARS), at };
-    this.outbox.push(message);
+    this.unacked.push(message);
     if (this.ready) this.post({ t: 'chat', ...message });
     return { key: `${this.epoch}:${message.n}`, ...message };
   }
 
   private greet(): void {
-    const next = this.outbox[0]?.n ?? this.nextN;
+    const next = this.unacked[0]?.n ?? this.nextN;
     this.post({ t: 'hello', epoch: this.epoch, seen: this.peerEpoch, got: this.got, next });
     this.post({ t: 'state', state: this.local });
   }
@@ -186,7 +186,7 @@ export class PeerChannel {
     try {
       c.send(JSON.stringify(message));
     } catch {
-      // The channel closed under us: its close event follows, and the outbox keeps the message.
+      // The channel closed under us: its close event follows, and the unacknowledged list keeps the message.
     }
   }
 
@@ -207,7 +207,7 @@ export class PeerChannel {
         else this.greet();
         const wasReady = this.ready;
         this.ready = true;
-        for (const message of this.outbox) this.post({ t: 'chat', ...message });
+        for (const message of this.unacked) this.post({ t: 'chat', ...message });
         if (!wasReady) this.events.onLink(true);
         return;
       }
@@ -230,8 +230,8 @@ export class PeerChannel {
   }
 
   private acked(n: number): void {
-    const before = this.outbox.length;
-    this.outbox = this.outbox.filter((m) => m.n > n);
-    if (this.outbox.length !== before) this.events.onDelivered(n);
+    const before = this.unacked.length;
+    this.unacked = this.unacked.filter((m) => m.n > n);
+    if (this.unacked.length !== before) this.events.onDelivered(n);
   }
 }

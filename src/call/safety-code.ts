@@ -8,7 +8,7 @@
 // person's, so the two screens show different words.
 
 /** 256 short, distinct, easily spoken words: one byte each. */
-export const WORDS: readonly string[] = [
+export const SAFETY_CODE_WORDS: readonly string[] = [
   'acorn', 'amber', 'anchor', 'apple', 'apron', 'arrow', 'aspen', 'atlas', 'autumn', 'badge', 'bagel',
   'bamboo', 'banjo', 'barley', 'basil', 'beach', 'beacon', 'bean', 'beetle', 'berry', 'birch', 'biscuit',
   'bison', 'blanket', 'blossom', 'bluff', 'bonnet', 'bottle', 'bramble', 'breeze', 'brick', 'bridge',
@@ -36,7 +36,7 @@ export const WORDS: readonly string[] = [
 ];
 
 /** How many words are shown: 5 bytes, 40 bits (see docs/PRIVACY.md for what that allows). */
-export const CODE_WORDS = 5;
+export const SAFETY_CODE_LENGTH = 5;
 
 /** "sha-256 AB:CD:…" in one spelling, whatever case or separators the source used. */
 export function normalizeFingerprint(algorithm: string, value: string): string {
@@ -56,7 +56,7 @@ export function fingerprintFromSdp(sdp: string): string | null {
 export async function safetyCode(local: string, remote: string, subtle: SubtleCrypto = crypto.subtle): Promise<string> {
   const [a, b] = [local, remote].sort();
   const digest = new Uint8Array(await subtle.digest('SHA-256', new TextEncoder().encode(`duet safety code v1\n${a}\n${b}`)));
-  return [...digest.slice(0, CODE_WORDS)].map((byte) => WORDS[byte]!).join(' ');
+  return [...digest.slice(0, SAFETY_CODE_LENGTH)].map((byte) => SAFETY_CODE_WORDS[byte]!).join(' ');
 }
 
 /**

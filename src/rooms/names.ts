@@ -68,7 +68,7 @@ export function inviteLink(display: string, base: string): string {
 }
 
 // 256 short, common, unambiguous words: each word picked at random adds exactly 8 bits.
-const WORDS = (
+const ROOM_NAME_WORDS = (
   'acorn amber anchor apple apron arrow aspen atlas autumn badger bagel bamboo banjo barley basil beacon ' +
   'beaver berry birch biscuit blossom bonfire bramble breeze brick brook bubble buckle bundle butter cabin cactus ' +
   'camel candle canoe canyon carrot cedar cello chalk cherry chess chimney cider cinder citrus clover cobalt ' +
@@ -88,12 +88,12 @@ const WORDS = (
 ).split(' ');
 
 /** How many words a generated private name has: 7 words, 56 bits of chance. */
-export const PRIVATE_NAME_WORDS = 7;
+export const PRIVATE_NAME_LENGTH = 7;
 
 /** A strong room name nobody will guess: seven random words, e.g. "otter maple quill dune ...". */
 export function generatePrivateName(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
-  return Array.from(random(new Uint8Array(PRIVATE_NAME_WORDS)), (b) => WORDS[b]).join(' ');
+  return Array.from(random(new Uint8Array(PRIVATE_NAME_LENGTH)), (b) => ROOM_NAME_WORDS[b]).join(' ');
 }
 
 /** For tests: the word list (256 distinct words). */
-export const privateNameWords = (): readonly string[] => WORDS;
+export const privateNameWords = (): readonly string[] => ROOM_NAME_WORDS;

@@ -75,7 +75,7 @@ export function parseRoom(data: DocumentData | undefined): StoredRoom | null {
   return { seats, offer: (data.offer ?? null) as StoredOffer | null };
 }
 
-export const roomRef = (db: Firestore, roomId: string): DocumentReference => doc(db, 'rooms', roomId);
+export const roomRef = (db: Firestore, docId: string): DocumentReference => doc(db, 'rooms', docId);
 export const seatPath = (uid: string): FieldPath => new FieldPath('seats', uid);
 /** A room as its creator writes it: only their seat, their pre-offer (or null). */
 const newRoom = (uid: string, seat: DocumentData, offer: StoredOffer | null): DocumentData => ({
@@ -88,7 +88,7 @@ export const outboxRef = (room: DocumentReference, uid: string): DocumentReferen
 const code = (e: unknown) => (e as { code?: string }).code;
 
 /**
- * Takes (or retakes) a seat in rooms/{roomId} in one transaction: create the room if missing
+ * Takes (or retakes) a seat in rooms/{docId} in one transaction: create the room if missing
  * (with my pre-offer, if onCreate makes one in time);
  * keep my seat with a new session after a reload; otherwise take a free seat, removing stale
  * seats and their outboxes (the rules require both in one write), and consume the pre-offer.
@@ -99,10 +99,10 @@ const code = (e: unknown) => (e as { code?: string }).code;
  * the truth: a seat, or "full". A clock that runs ahead of the server's (a seat we think stale
  * is not) ends the same way.
  */
-export async function joinRoom(db: Firestore, roomId: string, uid: string, session: string, options: JoinOptions = {}): Promise<JoinOutcome> {
+export async function joinRoom(db: Firestore, docId: string, uid: string, session: string, options: JoinOptions = {}): Promise<JoinOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await joinOnce(db, roomId, uid, session, options);
+      return await joinOnce(db, docId, uid, session, options);
     } catch (e) {
       if (code(e) !== 'permission-denied') throw e;
       if (attempt >= JOIN_ATTEMPTS) return { kind: 'full' };
@@ -111,8 +111,8 @@ export async function joinRoom(db: Firestore, roomId: string, uid: string, sessi
   }
 }
 
-function joinOnce(db: Firestore, roomId: string, uid: string, session: string, options: JoinOptions): Promise<JoinOutcome> {
-  const ref = roomRef(db, roomId);
+function joinOnce(db: Firestore, docId: string, uid: string, session: string, options: JoinOptions): Promise<JoinOutcome> {
+  const ref = roomRef(db, docId);
   const now = options.now ?? Date.now;
   return runTransaction(
     db,
@@ -165,13 +165,13 @@ function joinOnce(db: Firestore, roomId: string, uid: string, session: string, o
  */
 export async function joinAsSeen(
   db: Firestore,
-  roomId: string,
+  docId: string,
   uid: string,
   session: string,
   seen: StoredRoom | null,
   options: JoinOptions = {},
 ): Promise<JoinOutcome | null> {
-  const ref = roomRef(db, roomId);
+  const ref = roomRef(db, docId);
   const now = options.now ?? Date.now;
   const seat = { session, seen: serverTimestamp() };
   let write: (tx: Transaction) => void;
@@ -208,13 +208,13 @@ export async function joinAsSeen(
 }
 
 /**
- * Leaves rooms/{roomId} in one transaction, together with my outbox: remove my seat, or, when no
+ * Leaves rooms/{docId} in one transaction, together with my outbox: remove my seat, or, when no
  * one else may still be here, delete the room and every outbox in it (mine and those of stale
  * seats: the rules refuse a room delete that leaves one behind). Two people leaving at once:
  * one write is refused, and a fresh read decides again.
  */
-export async function leaveRoom(db: Firestore, roomId: string, uid: string, options: JoinOptions = {}): Promise<void> {
-  const ref = roomRef(db, roomId);
+export async function leaveRoom(db: Firestore, docId: string, uid: string, options: JoinOptions = {}): Promise<void> {
+  const ref = roomRef(db, docId);
   const now = options.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -16,7 +16,7 @@ export type Screen =
   | { screen: 'call'; room: string; phase: CallPhase; invite: string }
   /** No network and the call service can't be reached. */
   | { screen: 'offline'; room?: string }
-  /** This browser lacks what a call needs (`missing`: in words, see support.ts). */
+  /** This browser lacks what a call needs (`missing`: in words, see browser-support.ts). */
   | { screen: 'unsupported'; missing: string[] };
 
 /** The person's own camera and microphone, as the controls show them. */

@@ -20,7 +20,7 @@ import {
   uniqueRoom,
   waitForState,
 } from './support.ts';
-import { axeAudit, type AxeViolation } from './incall-support.ts';
+import { axeAudit, type AxeViolation } from './controls-support.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`accessibility tests skipped: ${blocker}`);

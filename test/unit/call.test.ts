@@ -1,7 +1,7 @@
 // The call's decisions, in milliseconds: pairing, pre-offers, reloads, stale seats, a
 // lost backend, ICE-restart roles and the phase shown. Firestore is replaced by an
 // in-memory backend with the same ordering and staleness semantics, and
-// RTCPeerConnection by a small negotiation model (test/unit/support/): the browser
+// RTCPeerConnection by a small negotiation model (test/unit/fakes/): the browser
 // suites prove the real parts; these prove the decisions, under fake timers.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,8 +9,8 @@ import { Call, type CallPhase } from '../../src/call/call.ts';
 import { HEARTBEAT_MS, PRESENCE_TIMEOUT_MS } from '../../src/call/backend.ts';
 import { ANSWER_WITH_SEAT_WAIT_MS } from '../../src/call/pairing.ts';
 import { POLITE_RESTART_AFTER_MS } from '../../src/call/recovery.ts';
-import { FakeNetwork, type FakeLink } from './support/fake-peer.ts';
-import { MemoryServer, type MemoryBackend } from './support/memory-backend.ts';
+import { FakeNetwork, type FakeLink } from './fakes/fake-peer.ts';
+import { MemoryServer, type MemoryBackend } from './fakes/memory-backend.ts';
 
 const ROOM = 'room-1';
 

@@ -5,7 +5,7 @@ import {
   inviteLink,
   MAX_ROOM_NAME_LENGTH,
   parseRoomName,
-  PRIVATE_NAME_WORDS,
+  PRIVATE_NAME_LENGTH,
   privateNameWords,
 } from '../../src/rooms/names.ts';
 import { deploymentSalt, deriveRoom } from '../../src/signaling/crypto.ts';
@@ -81,10 +81,10 @@ describe('every accepted name becomes a valid Firestore document id that does no
 });
 
 describe('"Generate a private name"', () => {
-  it(`is ${PRIVATE_NAME_WORDS} words from a list of 256 distinct ones (8 bits each)`, () => {
+  it(`is ${PRIVATE_NAME_LENGTH} words from a list of 256 distinct ones (8 bits each)`, () => {
     expect(new Set(privateNameWords()).size).toBe(256);
     const name = generatePrivateName();
-    expect(name.split(' ')).toHaveLength(PRIVATE_NAME_WORDS);
+    expect(name.split(' ')).toHaveLength(PRIVATE_NAME_LENGTH);
     for (const w of name.split(' ')) expect(privateNameWords()).toContain(w);
   });
   it('is already canonical, so it survives the prompt and the invite link unchanged', () => {
@@ -94,7 +94,7 @@ describe('"Generate a private name"', () => {
   });
   it('uses every random byte as one word (no modulo bias) and differs from call to call', () => {
     const fixed = generatePrivateName((b) => b.fill(255));
-    expect(fixed).toBe(Array(PRIVATE_NAME_WORDS).fill(privateNameWords()[255]).join(' '));
+    expect(fixed).toBe(Array(PRIVATE_NAME_LENGTH).fill(privateNameWords()[255]).join(' '));
     const many = new Set(Array.from({ length: 50 }, () => generatePrivateName()));
     expect(many.size).toBe(50);
   });

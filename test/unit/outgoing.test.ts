@@ -1,11 +1,11 @@
 // What a person sends, whatever the order of their requests (src/media/outgoing.ts): every
 // pair of requests, each with its failure, and long random sequences, against a fake
-// MediaDevices (test/unit/support/fake-media.ts: it stands in for the browser's devices) and a
+// MediaDevices (test/unit/fakes/fake-media.ts: it stands in for the browser's devices) and a
 // fake route to the call. After each step: at most one live camera, no live track that is
 // neither sent nor shown, the self-view showing exactly what is sent, and the controls and
 // the other person told the truth.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FakeMediaDevices, FakeRoute, installFakeMediaStream, type FakeTrack } from './support/fake-media.ts';
+import { FakeMediaDevices, FakeRoute, installFakeMediaStream, type FakeTrack } from './fakes/fake-media.ts';
 import type { Outgoing as OutgoingType, Sending } from '../../src/media/outgoing.ts';
 
 let Outgoing: typeof OutgoingType;

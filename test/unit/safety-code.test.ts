@@ -1,7 +1,7 @@
 // The safety code (src/call/safety-code.ts): the same words on both sides of one DTLS
 // connection, different words for each side of a relay in the middle.
 import { describe, expect, it } from 'vitest';
-import { CODE_WORDS, WORDS, fingerprintFromSdp, normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
+import { SAFETY_CODE_LENGTH, SAFETY_CODE_WORDS, fingerprintFromSdp, normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
 
 const fp = (seed: number) =>
   normalizeFingerprint('sha-256', Array.from({ length: 32 }, (_, i) => ((seed * 31 + i * 7) & 0xff).toString(16).padStart(2, '0')).join(':'));
@@ -14,8 +14,8 @@ describe('the safety code', () => {
   it('is the same on both sides of one connection (the order of the fingerprints does not matter)', async () => {
     const code = await safetyCode(ana, ben);
     expect(await safetyCode(ben, ana)).toBe(code);
-    expect(code.split(' ')).toHaveLength(CODE_WORDS);
-    for (const w of code.split(' ')) expect(WORDS).toContain(w);
+    expect(code.split(' ')).toHaveLength(SAFETY_CODE_LENGTH);
+    for (const w of code.split(' ')) expect(SAFETY_CODE_WORDS).toContain(w);
   });
 
   it('differs on the two sides of a relay in the middle (each side sees the relay\'s certificate)', async () => {
@@ -40,6 +40,6 @@ describe('the safety code', () => {
   });
 
   it('has 256 distinct words, one per byte value', () => {
-    expect(new Set(WORDS).size).toBe(256);
+    expect(new Set(SAFETY_CODE_WORDS).size).toBe(256);
   });
 });

@@ -1,19 +1,19 @@
 // Everything during a call besides the connection itself (issue 10): telling the other
 // person our controls and showing theirs, chat, screen sharing, device choice, the
-// connection-quality reading and the safety code. main.ts forwards the peer connections
-// the call makes (each with its data channel); this decides, InCallView shows.
+// connection-quality reading and the safety code. app.ts forwards the peer connections
+// the call makes (each with its data channel); this decides, CallPanels shows.
 
-import { NO_STATE, PeerChannel, type PeerState } from './call/channel.ts';
-import { QUALITY_WORDS, assessQuality, readStats, type Quality, type QualitySample } from './call/quality.ts';
-import { connectionFingerprints, safetyCode } from './call/safety-code.ts';
-import { canChooseSpeaker, type DeviceRole } from './media/devices.ts';
-import type { Outgoing, Sending } from './media/outgoing.ts';
-import { canShareScreen } from './media/screen.ts';
-import type { InCallView } from './ui/incall.ts';
-import { text } from './ui/text.ts';
+import { NO_STATE, PeerChannel, type PeerState } from '../call/channel.ts';
+import { QUALITY_WORDS, assessQuality, readStats, type Quality, type QualitySample } from '../call/quality.ts';
+import { connectionFingerprints, safetyCode } from '../call/safety-code.ts';
+import { canChooseSpeaker, type DeviceRole } from '../media/devices.ts';
+import type { Outgoing, Sending } from '../media/outgoing.ts';
+import { canShareScreen } from '../media/screen.ts';
+import type { CallPanels } from '../ui/call-panels.ts';
+import { text } from '../ui/text.ts';
 
-export interface InCallDeps {
-  view: InCallView;
+export interface CallFeaturesDeps {
+  view: CallPanels;
   /** What we send: asked to change (share, devices), and read for what to tell. */
   outgoing: Outgoing;
   remoteVideo: HTMLVideoElement;
@@ -23,7 +23,7 @@ export interface InCallDeps {
 /** How often the connection is measured. */
 const STATS_MS = 2_000;
 
-export class InCall {
+export class CallFeatures {
   private channel: PeerChannel | null = null;
   private room = '';
   private pc: RTCPeerConnection | null = null;
@@ -38,7 +38,7 @@ export class InCall {
   /** What the quality chip says now. */
   private shownQuality: Quality | null = null;
 
-  constructor(private readonly deps: InCallDeps) {
+  constructor(private readonly deps: CallFeaturesDeps) {
     deps.view.setCanShare(canShareScreen());
   }
 

@@ -1,4 +1,4 @@
-// Helpers for the in-call scenarios (test/e2e/incall.test.ts): browsers with a fake
+// Helpers for the in-call scenarios (test/e2e/controls.test.ts): browsers with a fake
 // screen to share or two fake cameras, reading what the other person is shown, and the
 // axe-core accessibility audit.
 import { chromium, type Browser, type Page } from '@playwright/test';
@@ -12,7 +12,7 @@ import { CHROMIUM, chromiumArgs } from './support.ts';
  * the picker, and `display-media-type=browser` makes the "screen" a capture of the page's
  * own tab (so it has the page's size, not the fake camera's). `cameras`: fake cameras.
  */
-export function launchForInCall({ cameras = 1, screen = false } = {}): Promise<Browser> {
+export function launchForControls({ cameras = 1, screen = false } = {}): Promise<Browser> {
   const options = [cameras > 1 ? `device-count=${cameras}` : '', screen ? 'display-media-type=browser' : ''].filter(Boolean).join(',');
   const args = chromiumArgs({ cameras }).map((a) =>
     a.startsWith('--use-fake-device-for-media-stream') ? `--use-fake-device-for-media-stream${options ? `=${options}` : ''}` : a,
@@ -21,10 +21,10 @@ export function launchForInCall({ cameras = 1, screen = false } = {}): Promise<B
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
-export function sharedInCallBrowser(options: { cameras?: number; screen?: boolean } = {}): () => Browser {
+export function sharedControlsBrowser(options: { cameras?: number; screen?: boolean } = {}): () => Browser {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    browser = await launchForInCall(options);
+    browser = await launchForControls(options);
   });
   afterAll(async () => {
     await browser?.close();

@@ -12,7 +12,7 @@ import { text } from './text.ts';
 
 export type { ShownMessage };
 
-export interface InCallEvents {
+export interface CallPanelsEvents {
   toggleMic(): void;
   toggleCamera(): void;
   toggleShare(): void;
@@ -28,7 +28,7 @@ const $ = <T extends Element>(root: ParentNode, selector: string): T => {
   return el;
 };
 
-export class InCallView {
+export class CallPanels {
   private readonly app: HTMLElement;
   private readonly remoteStatus: HTMLElement;
   private readonly placeholder: HTMLElement;
@@ -50,7 +50,7 @@ export class InCallView {
   private readonly selects: Record<DeviceRole, HTMLSelectElement>;
   private openPanel: 'chat' | 'details' | null = null;
 
-  constructor(root: HTMLElement, private readonly events: InCallEvents) {
+  constructor(root: HTMLElement, private readonly events: CallPanelsEvents) {
     this.app = root;
     this.remoteStatus = $(root, '[data-testid="remote-status"]');
     this.placeholder = $(root, '.remote-placeholder');

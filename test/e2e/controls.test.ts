@@ -6,7 +6,7 @@ import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
-import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedInCallBrowser } from './incall-support.ts';
+import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedControlsBrowser } from './controls-support.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`in-call tests skipped: ${blocker}`);
@@ -31,7 +31,7 @@ function cutBlocker(): string | null {
  * Resolves with the function that ends the cut.
  */
 async function cutCall(pages: Page[]): Promise<() => void> {
-  const table = `duet_incall_${process.pid}`;
+  const table = `duet_controls_${process.pid}`;
   sh(`nft add table inet ${table}`);
   sh(`nft add set inet ${table} ports '{ type inet_service; }'`);
   sh(`nft add chain inet ${table} input '{ type filter hook input priority 0; }'`);
@@ -83,7 +83,7 @@ const placeholderShown = (page: Page) =>
   });
 
 describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
-  const browser = sharedInCallBrowser();
+  const browser = sharedControlsBrowser();
 
   it('muted and camera off reach the other person within a second: a badge, and their initial instead of the picture', async () => {
     const { ana, ben, close } = await startCall(browser(), 'quiet please', { ben: desktop });
@@ -283,7 +283,7 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
 });
 
 describe.skipIf(blocker)('sharing the screen', { timeout: 240_000 }, () => {
-  const browser = sharedInCallBrowser({ screen: true });
+  const browser = sharedControlsBrowser({ screen: true });
 
   it('the other side sees new frames of another size, and the camera comes back after stopping (button, or the browser ending the share)', async () => {
     const { ana, ben, close } = await startCall(browser(), 'show and tell', { ana: desktop });
@@ -356,7 +356,7 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
   // Three fake cameras, and the test switches to the third: Chromium's second fake camera
   // ("fake_device_1") is a depth camera (16-bit grey frames) that a page can show but an
   // encoder cannot send, so a peer connection given it sends no frame at all.
-  const browser = sharedInCallBrowser({ cameras: 3 });
+  const browser = sharedControlsBrowser({ cameras: 3 });
 
   it('switching camera and microphone mid-call keeps the call, and the choice is remembered', async () => {
     const { ana, ben, close } = await startCall(browser(), 'new camera', { ana: desktop });
@@ -406,7 +406,7 @@ describe.skipIf(blocker)('choosing devices', { timeout: 240_000 }, () => {
 
 describe.skipIf(blocker)('controls used together', { timeout: 240_000 }, () => {
   // A screen to share and several cameras (so "Switch camera" is offered).
-  const browser = sharedInCallBrowser({ screen: true, cameras: 3 });
+  const browser = sharedControlsBrowser({ screen: true, cameras: 3 });
 
   /** Every track the page opened from here on (and those it holds now), and what its connection sends. */
   const watchTracks = (page: Page) =>
