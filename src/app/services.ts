@@ -6,7 +6,7 @@ import type { RoomBackend } from '../call/backend.ts';
 import { fetchFirebaseConfig, RtcConfigSource, signedInTurnSource } from '../config.ts';
 
 export class Services {
-  /** The ICE servers of every call of this page (renewed as they expire). */
+  /** The ICE servers of every call of this page (renewed as they expire); made once, never replaced. */
   readonly ice: RtcConfigSource;
   private backend: Promise<RoomBackend> | null = null;
 
@@ -37,9 +37,5 @@ export class Services {
       if (this.backend === backend) this.backend = null;
     });
     return (this.backend = backend);
-  }
-
-  close(): void {
-    this.ice.close();
   }
 }
