@@ -3,7 +3,7 @@
 // The call decides which connection exists; this file makes one work.
 
 import type { Outbox, Seat } from './backend.ts';
-import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite, type SentPart } from './outbox.ts';
+import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite, type HandedOut } from './outbox.ts';
 import type { ConnectionFacts } from './phase.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
 import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
@@ -60,7 +60,7 @@ export class Connection {
    * What of our outbox went into the description last handed out (the answer for the join's
    * commit, heldAnswer; the pre-offer for the room, preOffer), so it is not written again.
    */
-  private handedOut: SentPart | null = null;
+  private lastHandedOut: HandedOut | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.peerUid = o.peer?.uid ?? null;
@@ -128,7 +128,7 @@ export class Connection {
     clearTimeout(timer);
     if (!made || !this.held || this.peerUid === null || this.peerSession === null) return null;
     const answer = this.outbox.snapshot({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
-    this.handedOut = { descN: answer.descN, candidates: answer.candidates.length };
+    this.lastHandedOut = { descN: answer.descN, candidates: answer.candidates.length };
     return answer;
   }
 
@@ -139,7 +139,7 @@ export class Connection {
   release(answerWithSeat = false): void {
     if (!this.held || this.peerUid === null || this.peerSession === null) return;
     this.held = false;
-    if (answerWithSeat && this.handedOut) this.outbox.sentElsewhere(this.handedOut);
+    if (answerWithSeat && this.lastHandedOut) this.outbox.writtenWithSeat(this.lastHandedOut);
     this.outbox.address({ uid: this.peerUid, session: this.peerSession, pc: this.peerPc });
   }
 
@@ -150,16 +150,16 @@ export class Connection {
   preOffer(): string | null {
     const sdp = this.link.localSdp();
     // Counted now: what is gathered while the SDP is on its way is not in it.
-    this.handedOut = sdp ? { descN: this.outbox.descN, candidates: this.outbox.candidates.length } : null;
+    this.lastHandedOut = sdp ? { descN: this.outbox.descN, candidates: this.outbox.candidates.length } : null;
     return sdp;
   }
 
   /** The pre-offer last taken with preOffer() is in the room document. */
   published(): void {
-    if (!this.handedOut) return;
+    if (!this.lastHandedOut) return;
     this.held = false;
     this.preOfferPublished = true;
-    this.outbox.sentUpTo(this.handedOut);
+    this.outbox.handedOut(this.lastHandedOut);
   }
 
   /** Their description `descN` was applied as this connection's offer: don't apply it twice. */

@@ -24,7 +24,7 @@ export interface Address {
 export type OutboxWrite = Omit<Outbox, 'uid'>;
 
 /** How much of an outbox went out in another write: its description number and candidate count. */
-export interface SentPart {
+export interface HandedOut {
   descN: number;
   candidates: number;
 }
@@ -75,7 +75,7 @@ export class OutboxSender {
     return new Promise((resolve) => this.describedWaiters.push(resolve));
   }
 
-  /** What a write to `to` would carry now, without writing it (see sentElsewhere). */
+  /** What a write to `to` would carry now, without writing it (see writtenWithSeat). */
   snapshot(to: Address): OutboxWrite {
     return {
       session: this.session,
@@ -93,13 +93,13 @@ export class OutboxSender {
    * A snapshot went out with another write (the answer committed with our seat): what it
    * carried is not written again, and the next write is an ordinary one.
    */
-  sentElsewhere(sent: SentPart): void {
+  writtenWithSeat(sent: HandedOut): void {
     this.writes += 1;
-    this.sentUpTo(sent);
+    this.handedOut(sent);
   }
 
   /** What `sent` covers reached the other person another way (a pre-offer in the room, an answer with the seat). */
-  sentUpTo(sent: SentPart): void {
+  handedOut(sent: HandedOut): void {
     this.publishedDescN = Math.max(this.publishedDescN, sent.descN);
     this.publishedCandidates = Math.max(this.publishedCandidates, sent.candidates);
   }

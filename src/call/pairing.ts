@@ -6,25 +6,12 @@
 
 import type { Outbox, PreOffer, RoomBackend, RoomView, Seat } from './backend.ts';
 import { Connection, type LinkFactory } from './connection.ts';
+import { HeadStart, type ConnectArgs } from './head-start.ts';
 import { isCurrent, isFreshOffer, type OutboxWrite } from './outbox.ts';
+
+export { ANSWER_WITH_SEAT_WAIT_MS } from './head-start.ts';
 import type { PeerLink } from './peer.ts';
 import type { ConnectionFacts } from './phase.ts';
-
-/** How long the pre-offer waits for ICE gathering before it is published anyway. */
-const PRE_OFFER_GATHER_MS = 1_000;
-/**
- * The same, for a pre-offer the room is created with: the creation waits for it. Host
- * candidates come within milliseconds; later ones (a STUN or relay server's) follow through
- * the outbox once someone answers.
- */
-const OFFER_WITH_ROOM_GATHER_MS = 150;
-/**
- * How long the join may hold its commit for the answer to the pre-offer it read, so the
- * seat and the answer reach the waiting person in one write. Making an answer takes
- * 10-150 ms on a phone (more on a loaded machine); past this, the seat goes alone and the
- * answer follows in its own write.
- */
-export const ANSWER_WITH_SEAT_WAIT_MS = 1_500;
 
 /**
  * Every event that makes the call decide again (`reconcile`), named in this one list:
@@ -73,9 +60,17 @@ export class Pairing {
 
   /** What new connections start with: the host's, or the relay that came late (relayArrived). */
   private rtcConfig: RTCConfiguration;
+  private readonly headStart: HeadStart;
 
   constructor(private readonly host: PairingHost) {
     this.rtcConfig = host.rtcConfig;
+    this.headStart = new HeadStart({
+      host,
+      current: () => this.conn,
+      connect: (args) => this.connect(args),
+      drop: () => this.drop(),
+      reconcile: (why) => this.reconcile(why),
+    });
   }
 
   /** Relay credentials came after the call started without them: new connections get them, the current one may restart with them. */
@@ -134,7 +129,7 @@ export class Pairing {
       // backend) and they are taking their seat back. Someone who really left closes
       // their side, and ours follows within a second or two.
       if (c && c.peerUid && !(other === null && c.carriesMedia)) this.drop();
-      if (!this.conn) this.createPreOffer();
+      if (!this.conn) this.headStart.createPreOffer();
       return host.changed();
     }
     this.hadPeer = true;
@@ -178,68 +173,25 @@ export class Pairing {
     host.changed();
   }
 
-  /**
-   * The join has read the waiting person's pre-offer and is committing our seat: make the
-   * answer meanwhile, and send it once answerPreOffer() confirms the same offer.
-   */
+  /** The head start (head-start.ts): the answer made while our seat commits, the pre-offer for the room. */
   prepareAnswer(offer: PreOffer, peer: Seat): Promise<OutboxWrite | null> {
-    const c = this.conn;
-    if (c && !c.held) return Promise.resolve(null); // never in place of a real connection
-    // A retried transaction that read the same offer gets the same answer.
-    const held = this.holdsAnswerTo(offer) ? c! : this.replaceWithHeld(offer, peer);
-    return held.heldAnswer(ANSWER_WITH_SEAT_WAIT_MS);
+    return this.headStart.prepareAnswer(offer, peer);
   }
 
-  private replaceWithHeld(offer: PreOffer, peer: Seat): Connection {
-    this.drop();
-    const c = this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp }, held: true });
-    c.answered(1);
-    return c;
+  prepareOffer(): Promise<PreOffer | null> {
+    return this.headStart.prepareOffer();
   }
 
-  private holdsAnswerTo(offer: PreOffer): boolean {
-    const c = this.conn;
-    return !!c?.held && c.peerPc === offer.pc && c.peerSession === offer.session;
-  }
-
-  /**
-   * The join found no room and is creating it: make our pre-offer meanwhile, for the room to
-   * be created with (then nobody can find the room before the offer). A retried transaction
-   * gets the offer as it stands then.
-   */
-  async prepareOffer(): Promise<PreOffer | null> {
-    let c = this.conn;
-    if (c && !(c.held && c.peerUid === null)) return null; // never in place of a real connection
-    c ??= this.connect({ peer: null, peerPc: null, held: true });
-    await c.gathered(OFFER_WITH_ROOM_GATHER_MS);
-    return this.preOfferOf(c);
-  }
-
-  /** `c`'s offer as a pre-offer to store, while it is still our unanswered connection. */
-  private preOfferOf(c: Connection): PreOffer | null {
-    const sdp = this.conn === c && !c.peerUid ? c.preOffer() : null;
-    return sdp ? { uid: this.host.uid, session: this.host.session(), pc: c.id, sdp } : null;
-  }
-
-  /** The room was created with the pre-offer prepareOffer handed out last. */
   offerWentWithRoom(): void {
-    if (this.conn?.held && this.conn.peerUid === null) this.conn.published();
+    this.headStart.offerWentWithRoom();
   }
 
-  /** A prepared answer or pre-offer the join did not use (full, or it read something else) is dropped. */
   dropHeld(): void {
-    if (this.conn?.held) this.drop();
+    this.headStart.dropHeld();
   }
 
-  /** The waiting person's pre-offer, handed to us by the join: answer it at once. */
   answerPreOffer(offer: PreOffer, answerWithSeat = false): void {
-    if (this.holdsAnswerTo(offer)) return this.conn!.release(answerWithSeat);
-    this.dropHeld();
-    const peer = this.host.room()?.seats.find((s) => s.uid === offer.uid);
-    if (!peer || peer.session !== offer.session) return;
-    // The pre-offer is their first description: their outbox repeats it, and answering it
-    // twice would cost a write and a renegotiation.
-    this.connect({ peer, peerPc: offer.pc, offer: { type: 'offer', sdp: offer.sdp } }).answered(1);
+    this.headStart.answerPreOffer(offer, answerWithSeat);
   }
 
   /** Closes the current connection, if any. */
@@ -262,25 +214,7 @@ export class Pairing {
     }
   }
 
-  private createPreOffer(): void {
-    const { host } = this;
-    const c = this.connect({ peer: null, peerPc: null });
-    // Gathering is waited for once the offer is made, however long that takes (a slow phone).
-    void c
-      .described()
-      .then(() => c.gathered(PRE_OFFER_GATHER_MS))
-      .then(async () => {
-        const offer = this.preOfferOf(c);
-        if (!offer) return;
-        await host.backend.publishOffer(host.roomId, offer);
-        c.published();
-        this.reconcile('pre-offer-out');
-      })
-      // Refused after the connection was dropped (we left, and the room went with us): not a failure.
-      .catch((e) => this.conn === c && host.fail(e, 'publishing the offer'));
-  }
-
-  private connect(args: { peer: Seat | null; peerPc: string | null; offer?: RTCSessionDescriptionInit; held?: boolean }): Connection {
+  private connect(args: ConnectArgs): Connection {
     const { host } = this;
     const c: Connection = new Connection({
       id: newId(),
