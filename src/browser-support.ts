@@ -1,4 +1,4 @@
-// Can this browser make a call at all? Checked before anything else (main.ts): a browser
+// Can this browser make a call at all? Checked before anything else (app/app.ts): a browser
 // without WebRTC or camera access (Debian's WebKitGTK, an old or embedded browser, a page
 // opened over plain http) is shown what is missing and which browsers work, instead of
 // failing later with an exception or waiting forever. Which APIs the app needs: docs/BROWSERS.md.
