@@ -92,6 +92,8 @@ export async function build({ deploy = false, quiet = false, outdir = dist } = {
     cleanupOutdatedCaches: true,
     sourcemap: false,
     inlineWorkboxRuntime: true,
+    // A tap on the arrival notification brings the call back (public/sw-notify.js).
+    importScripts: ['sw-notify.js'],
     mode: 'production',
     runtimeCaching: [
       {

@@ -11,7 +11,7 @@ import { describeMediaError } from '../media/capture.ts';
 import { Outgoing, type Sending } from '../media/outgoing.ts';
 import { ScreenWakeLock } from '../media/wake-lock.ts';
 import { isOffline, serverReachable, whenBackOnline } from '../net/reachability.ts';
-import { inviteLink, parseRoomName } from '../rooms/names.ts';
+import { inviteLink, parseRoomName, roomInUrl } from '../rooms/names.ts';
 import { missingForCalls } from '../browser-support.ts';
 import { applyUpdate, registerServiceWorker } from '../sw-bridge.ts';
 import { CallPanels } from '../ui/call-panels.ts';
@@ -19,6 +19,7 @@ import { attachPip } from '../ui/pip.ts';
 import type { Controls, Screen } from '../ui/state.ts';
 import { text } from '../ui/text.ts';
 import { View } from '../ui/view.ts';
+import { Native } from './native.ts';
 import { Services } from './services.ts';
 
 /**
@@ -45,6 +46,7 @@ export class App {
   private readonly view: View;
   private readonly outgoing: Outgoing;
   private readonly features: CallFeatures;
+  private readonly native: Native;
 
   constructor(root: HTMLElement) {
     this.view = new View(root, {
@@ -67,6 +69,7 @@ export class App {
           .catch(() => {}),
       reloadForUpdate: () => applyUpdate(),
       // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
+      notify: () => void this.native.enableNotify(),
       relayOnly: (on) => {
         this.relayOnly = on;
         this.services.ice.setRelayOnly(on);
@@ -92,6 +95,13 @@ export class App {
       remoteVideo: this.view.remoteVideo,
       fail: (e, context) => this.reportError(e, context),
     });
+    this.native = new Native({
+      toggleMic: () => this.outgoing.toggleMute(),
+      toggleCamera: () => void this.outgoing.toggleCamera(),
+      hangUp: () => void this.leave(),
+      remoteVideo: this.view.remoteVideo,
+      changed: () => this.render(),
+    });
     this.listen();
   }
 
@@ -105,9 +115,7 @@ export class App {
     // Back online: don't wait for the next scheduled ICE restart.
     window.addEventListener('online', () => this.call?.restartIce());
     // Back in front (screen on again, tab shown, page unfrozen): catch up at once.
-    const wake = () => {
-      if (document.visibilityState === 'visible') this.call?.wake();
-    };
+    const wake = () => document.visibilityState === 'visible' && this.call?.wake();
     document.addEventListener('visibilitychange', wake);
     document.addEventListener('resume', wake);
     attachPip(this.view.localVideo, () => this.screen.screen === 'call');
@@ -146,17 +154,20 @@ export class App {
   private show(screen: Screen): void {
     this.screen = screen;
     this.render();
+    this.native.screen(screen);
+    this.native.sending(this.outgoing.state);
   }
 
   private render(): void {
     const s = this.outgoing.state;
     const controls: Controls = { muted: s.muted, cameraOff: s.cameraOff, facing: s.facing, canFlip: s.options.camera.length > 1 };
-    this.view.render({ ...this.screen, controls, updateReady: this.updateReady, relayOnly: this.relayOnly });
+    this.view.render({ ...this.screen, controls, updateReady: this.updateReady, relayOnly: this.relayOnly, notify: this.native.notify });
   }
 
   private sendingChanged(s: Sending): void {
     this.render();
     this.features.sending(s);
+    this.native.sending(s);
   }
 
   /** A room the person is about to join (typed, or from a link): the backend gets ready for it. */
@@ -239,7 +250,7 @@ export class App {
       this.endCall({ keepUrl: true }); // the link still names the room to try again
       return unreachable(error, 'joining the room');
     }
-    this.setUrl(this.room);
+    roomInUrl(this.room);
     void this.wakeLock.hold();
     if (this.screen.screen === 'joining') this.show({ screen: 'call', room: this.room, phase: thisCall.current, invite: this.invite() });
     return 'joined';
@@ -263,7 +274,7 @@ export class App {
     this.features.end();
     this.wakeLock.release();
     this.view.showRemote(null);
-    if (!keepUrl) this.setUrl(null);
+    if (!keepUrl) roomInUrl(null);
     return ended;
   }
 
@@ -273,12 +284,6 @@ export class App {
     await leaving?.leave().catch((e) => this.reportError(e, 'leaving the room'));
   }
 
-  private setUrl(name: string | null): void {
-    const url = new URL(location.href);
-    if (name === null) url.searchParams.delete('room');
-    else url.searchParams.set('room', name);
-    history.replaceState(null, '', url);
-  }
 
   /** Offline: a call needs the network. Say so, and carry on by itself when it is back. */
   private waitForNetwork(roomName?: string): void {

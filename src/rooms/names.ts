@@ -67,6 +67,14 @@ export function inviteLink(display: string, base: string): string {
   return url.toString();
 }
 
+/** The page's address names the room of the call (a reload comes back to it), or none (null). */
+export function roomInUrl(display: string | null): void {
+  const url = new URL(location.href);
+  if (display === null) url.searchParams.delete('room');
+  else url.searchParams.set('room', display);
+  history.replaceState(null, '', url);
+}
+
 // 256 short, common, unambiguous words: each word picked at random adds exactly 8 bits.
 const ROOM_NAME_WORDS = (
   'acorn amber anchor apple apron arrow aspen atlas autumn badger bagel bamboo banjo barley basil beacon ' +

@@ -1,6 +1,7 @@
 // Everything the screen shows is rendered from one of these.
 
 import type { CallPhase } from '../call/phase.ts';
+import type { NotifyChoice } from '../app/native.ts';
 import type { MediaFailure } from '../media/capture.ts';
 
 export type Notice = { kind: 'alert' | 'status'; text: string; help?: string };
@@ -35,6 +36,8 @@ export type AppState = Screen & {
   updateReady: boolean;
   /** "Hide my address": calls go through the relay only (a kept preference). */
   relayOnly: boolean;
+  /** "Notify me" on the waiting screen (app/native.ts). */
+  notify: NotifyChoice;
 };
 
 export const initialControls: Controls = { muted: false, cameraOff: false, facing: 'user', canFlip: false };

@@ -85,4 +85,17 @@ export const text = {
     relayed: 'Through a relay server',
   },
   shareFailed: 'Your screen could not be shared.',
+  // ---- The phone's own ways in (app/native.ts) ----
+  native: {
+    title: 'Duet — a video call for two',
+    joiningTitle: (room: string) => `Joining ${q(room)} — Duet`,
+    waitingTitle: (room: string) => `Waiting in ${q(room)} — Duet`,
+    inCallTitle: (room: string) => `In a call in ${q(room)} — Duet`,
+    joinedTitle: (room: string) => `Someone joined ${q(room)} — Duet`,
+    joined: (room: string) => `Someone joined ${q(room)}`,
+    tapToReturn: 'Tap to go back to the call.',
+    notifyMe: 'Notify me when they join',
+    notifyOn: 'You’ll be notified when they join',
+    notifyBlocked: 'Notifications are blocked: allow them for this site in your browser’s settings',
+  },
 };

@@ -19,6 +19,7 @@ export interface ViewEvents {
   copy(): void;
   reloadForUpdate(): void;
   relayOnly(on: boolean): void;
+  notify(): void;
 }
 
 const $ = <T extends Element>(root: ParentNode, selector: string): T => {
@@ -54,6 +55,7 @@ export class View {
   private readonly flipButton: HTMLButtonElement;
   private readonly updateBanner: HTMLElement;
   private readonly relayOnly: HTMLInputElement;
+  private readonly notifyButton: HTMLButtonElement;
   private readonly sound: HTMLElement;
   private lastScreen = '';
 
@@ -103,6 +105,8 @@ export class View {
     $(root, '.update-reload').addEventListener('click', () => events.reloadForUpdate());
     this.relayOnly = $(root, 'input[name="relay-only"]');
     this.relayOnly.addEventListener('change', () => events.relayOnly(this.relayOnly.checked));
+    this.notifyButton = $(root, '.notify');
+    this.notifyButton.addEventListener('click', () => events.notify());
     this.shareButton.hidden = typeof navigator.share !== 'function';
   }
 
@@ -166,6 +170,9 @@ export class View {
     this.renderControls(state.controls);
     this.updateBanner.hidden = !state.updateReady;
     this.relayOnly.checked = state.relayOnly;
+    this.notifyButton.hidden = state.notify === 'unsupported';
+    this.notifyButton.setAttribute('aria-pressed', String(state.notify === 'on'));
+    this.notifyButton.textContent = state.notify === 'on' ? text.native.notifyOn : state.notify === 'blocked' ? text.native.notifyBlocked : text.native.notifyMe;
   }
 
   private renderControls({ muted, cameraOff, facing, canFlip }: Controls): void {
