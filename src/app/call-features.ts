@@ -59,7 +59,12 @@ export class CallFeatures {
       onLink: () => {},
     });
     this.sending(this.deps.outgoing.state);
-    this.timer = setInterval(() => void this.measure(), STATS_MS);
+    // Nobody reads the quality chip of a hidden page: no stats polling there (the call itself
+    // needs none of it; the first reading after it is shown again starts afresh).
+    this.timer = setInterval(() => {
+      if (document.visibilityState === 'hidden') this.lastSample = null;
+      else void this.measure();
+    }, STATS_MS);
     // The speaker chosen last time, where the browser lets a page choose.
     const speaker = this.deps.outgoing.chosen('speaker');
     if (speaker && canChooseSpeaker()) void this.playThrough(speaker).catch(() => {});
