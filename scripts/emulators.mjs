@@ -176,7 +176,11 @@ export async function startAll(dir, { project = 'demo-duet', host, dist, turnUrl
   const cmd = [...wrap, firebase, 'emulators:start', '--project', project, '--only', ALL_EMULATORS, '--config', config];
   // TMPDIR: firebase-tools keeps a per-project "hub locator" file there; a private one keeps
   // this set from mistaking another run's (or a crashed one's) for its own, or deleting it.
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: dir, env: { ...ownEmulatorEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // npm_config_offline: the Functions emulator asks npm for firebase-functions' latest version
+  // (`npm show`, only to suggest an upgrade); with no registry in reach that waited out its
+  // 10 s timeout on every start. Offline, npm answers from its cache or fails at once.
+  const env = { ...ownEmulatorEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir, npm_config_offline: 'true' };
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   /** @type {string[]} */
   const log = [];
