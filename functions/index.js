@@ -5,7 +5,7 @@
 // a leaked credential dies within the hour.
 // Configuration (docs/TURN.md):
 //   TURN_SECRET       secret (Secret Manager; functions/.secret.local in the emulator)
-//   TURN_URLS         comma-separated, e.g. "turn:turn.example.com:3478,turns:turn.example.com:443?transport=tcp"
+//   TURN_URLS         comma-separated (none: the answer lists no relay), e.g. "turn:turn.example.com:3478,turns:turn.example.com:443?transport=tcp"
 //   TURN_TTL_SECONDS  how long a credential lives (default 3600)
 import { onCall, HttpsError } from 'firebase-functions/v2/https';
 import { defineInt, defineSecret, defineString } from 'firebase-functions/params';
@@ -24,7 +24,9 @@ export const turnCredentials = onCall({ secrets: [turnSecret], cors: false }, (r
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
-  if (urls.length === 0) throw new HttpsError('failed-precondition', 'No TURN server is configured (TURN_URLS).');
   const { username, credential, expiresAt } = mintTurnCredential(turnSecret.value(), request.auth.uid, ttlSeconds.value());
+  // No relay configured (npm start by default): a well-formed "none", not an error the page
+  // would log on every open. It asks again when this expires, and finds a relay added since.
+  if (urls.length === 0) return { iceServers: [], expiresAt };
   return { iceServers: [{ urls, username, credential }], expiresAt };
 });

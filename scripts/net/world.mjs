@@ -6,14 +6,13 @@
 //     Playwright over its pipe (so the test process needs no route into the homes).
 // Every process lives in a namespace of the topology; destroy() kills them all with it.
 import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, chromiumArgs } from '../chromium.mjs';
-import { emulatorEnv } from '../firestore-emulator.mjs';
+import { functionsBlocker, startAll } from '../emulators.mjs';
 import { CLOUD_IP, TURN_IP, createTopology, topologyBlocker } from './topology.mjs';
 import { TURNSERVER, startTurnServer } from './relay.mjs';
 
@@ -38,7 +37,8 @@ export function relayBlocker({ dist = join(root, 'dist') } = {}) {
   const t = topologyBlocker();
   if (t) return t;
   if (!existsSync(TURNSERVER)) return `coturn is not installed (${TURNSERVER}; apt-get install coturn)`;
-  if (!existsSync(join(root, 'functions/node_modules/firebase-functions'))) return 'functions/ has no node_modules (npm install --prefix functions)';
+  const f = functionsBlocker();
+  if (f) return f;
   if (!existsSync(join(dist, 'index.html'))) return `${dist} is not built (npm test builds dist/)`;
   return null;
 }
@@ -47,13 +47,6 @@ export function relayBlocker({ dist = join(root, 'dist') } = {}) {
 function spkiPin(/** @type {string} */ certPem) {
   const key = new X509Certificate(readFileSync(certPem)).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(key).digest('base64');
-}
-
-/** The environment without another emulator set's variables (FIRESTORE_EMULATOR_HOST, ...). */
-function ownEnv() {
-  const env = emulatorEnv();
-  for (const k of Object.keys(env)) if (/EMULATOR_HOST|EMULATOR_HUB|^GCLOUD_PROJECT$|^FIREBASE_CONFIG$/.test(k)) delete env[k];
-  return env;
 }
 
 /**
@@ -110,63 +103,21 @@ export async function startWorld(options = {}) {
     cpSync(options.dist ?? join(root, 'dist'), join(dir, 'dist'), { recursive: true });
     writeFileSync(join(dir, 'dist/ice-servers.json'), JSON.stringify({ iceServers: [{ urls: `stun:${TURN_IP}:3478` }], iceTransportPolicy: 'all' }));
 
-    // The function's source, with its local secret and parameters (the emulator's way).
-    mkdirSync(join(dir, 'functions'));
-    for (const f of ['index.js', 'turn.js', 'package.json']) cpSync(join(root, 'functions', f), join(dir, 'functions', f));
-    symlinkSync(join(root, 'functions/node_modules'), join(dir, 'functions/node_modules'));
-    writeFileSync(join(dir, 'functions/.secret.local'), `TURN_SECRET=${secret}\n`);
-    writeFileSync(
-      join(dir, 'functions/.env.local'),
-      `TURN_URLS=${TURN_URLS.join(',')}\nTURN_TTL_SECONDS=${options.turnTtlSeconds ?? 3600}\n`,
-    );
-
-    // firebase.json as in the repo, listening on the cloud address.
-    const config = JSON.parse(readFileSync(join(root, 'firebase.json'), 'utf8'));
-    config.firestore.rules = join(root, config.firestore.rules);
-    config.firestore.indexes = join(root, config.firestore.indexes);
-    config.hosting.public = 'dist';
-    config.functions.source = 'functions';
-    for (const e of ['auth', 'firestore', 'hosting', 'functions']) config.emulators[e].host = CLOUD_IP;
-    writeFileSync(join(dir, 'firebase.json'), JSON.stringify(config, null, 2));
-
-    const firebase = join(root, 'node_modules/.bin/firebase');
-    const emulators = spawn(
-      'ip',
-      ['netns', 'exec', topology.ns.internet, firebase, 'emulators:start', '--project', PROJECT, '--only', 'auth,firestore,hosting,functions', '--config', join(dir, 'firebase.json')],
-      // TMPDIR: firebase-tools keeps a per-project "hub locator" file there; a private one
-      // keeps this instance from mistaking another run's (or a crashed one's) for its own.
-      // The suite's own emulators' variables (emulators:exec sets them) would point this set at those.
-      { cwd: dir, env: { ...ownEnv(), NO_UPDATE_NOTIFIER: '1', TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(emulators);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`emulators not ready after 420 s:\n${emulatorLog.join('')}`)), 420_000);
-      const onData = (/** @type {Buffer} */ chunk) => {
-        const s = chunk.toString();
-        emulatorLog.push(s);
-        if (process.env.DUET_TEST_VERBOSE) process.stdout.write(s);
-        if (s.includes('All emulators ready')) {
-          clearTimeout(timer);
-          resolve(undefined);
-        }
-      };
-      emulators.stdout.on('data', onData);
-      emulators.stderr.on('data', onData);
-      emulators.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`emulators exited with ${code}:\n${emulatorLog.join('')}`));
-      });
+    // The emulators, Functions too, with this run's secret and relays (scripts/emulators.mjs).
+    const set = await startAll(dir, {
+      project: PROJECT,
+      host: CLOUD_IP,
+      dist: join(dir, 'dist'),
+      turnUrls: TURN_URLS,
+      turnTtlSeconds: options.turnTtlSeconds ?? 3600,
+      secret,
+      wrap: ['ip', 'netns', 'exec', topology.ns.internet],
+      onOutput: (s) => process.env.DUET_TEST_VERBOSE && process.stdout.write(s),
     });
-
-    // The function's first call starts its runtime (seconds on a loaded machine): do it
-    // now, not in a page that gives the relay 5 s. Unauthenticated, so it only warms up.
-    await new Promise((resolve) => {
-      const url = `http://${CLOUD_IP}:5001/${PROJECT}/us-central1/turnCredentials`;
-      const warm = spawn('ip', ['netns', 'exec', topology.ns.internet, process.execPath, '-e',
-        `fetch(${JSON.stringify(url)}, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"data":null}'}).then((r) => r.text()).then(console.log, console.error)`,
-      ], { stdio: 'ignore' });
-      warm.on('exit', () => resolve(undefined));
-    });
+    children.push(set.child);
+    emulatorLog.push(...set.log);
+    set.child.stdout?.on('data', (/** @type {Buffer} */ c) => emulatorLog.push(c.toString()));
+    set.child.stderr?.on('data', (/** @type {Buffer} */ c) => emulatorLog.push(c.toString()));
 
     const browser = async (/** @type {1 | 2} */ home, { camera = /** @type {'hd' | 'small'} */ ('hd') } = {}) => {
       // Playwright starts this script as the browser; it starts Chromium inside the home.
