@@ -21,6 +21,8 @@ import { execFileSync } from 'node:child_process';
 
 export const CLOUD_IP = '10.200.0.10';
 export const TURN_IP = '10.200.0.20';
+/** A person's own addresses in home k: the home host's (what host candidates carry) and its router's public one (what STUN reflects). */
+export const homeAddresses = (/** @type {1 | 2} */ k) => ({ host: `192.168.${k}.2`, public: `10.200.0.${k}` });
 const PREFIX = 'duetnet-';
 
 const run = (cmd, args, input) => execFileSync(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], input }).toString();
@@ -159,13 +161,13 @@ export function createTopology() {
       ip('link', 'add', 'wan', 'netns', router, 'type', 'veth', 'peer', 'name', `port${k}`, 'netns', ns.internet);
       ip('-n', ns.internet, 'link', 'set', `port${k}`, 'master', 'br0');
       ip('-n', ns.internet, 'link', 'set', `port${k}`, 'up');
-      ip('-n', router, 'addr', 'add', `10.200.0.${k}/24`, 'dev', 'wan');
+      ip('-n', router, 'addr', 'add', `${homeAddresses(k).public}/24`, 'dev', 'wan');
       ip('-n', router, 'link', 'set', 'wan', 'up');
       // home ⇄ router
       ip('link', 'add', 'eth0', 'netns', home, 'type', 'veth', 'peer', 'name', 'lan', 'netns', router);
       ip('-n', router, 'addr', 'add', `192.168.${k}.1/24`, 'dev', 'lan');
       ip('-n', router, 'link', 'set', 'lan', 'up');
-      ip('-n', home, 'addr', 'add', `192.168.${k}.2/24`, 'dev', 'eth0');
+      ip('-n', home, 'addr', 'add', `${homeAddresses(k).host}/24`, 'dev', 'eth0');
       ip('-n', home, 'link', 'set', 'eth0', 'up');
       ip('-n', home, 'route', 'add', 'default', 'via', `192.168.${k}.1`);
       run('ip', ['netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);

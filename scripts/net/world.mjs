@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, chromiumArgs } from '../chromium.mjs';
 import { functionsBlocker, startAll } from '../emulators.mjs';
-import { CLOUD_IP, TURN_IP, createTopology, topologyBlocker } from './topology.mjs';
+import { CLOUD_IP, TURN_IP, createTopology, homeAddresses, topologyBlocker } from './topology.mjs';
 import { TURNSERVER, startTurnServer } from './relay.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-export { CLOUD_IP, TURN_IP };
+export { CLOUD_IP, TURN_IP, homeAddresses };
 /** The app as the homes reach it: "localhost" is mapped to the cloud host (see homeBrowser). */
 export const APP_URL = 'http://localhost:5000';
 export const PROJECT = 'demo-duet-relay';

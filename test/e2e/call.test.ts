@@ -20,6 +20,7 @@ import {
   uniqueRoom,
   waitForState,
 } from './support.ts';
+import { roomDocId } from './room-id.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
@@ -99,13 +100,49 @@ describe.skipIf(blocker)('a call between two people', () => {
     await joinRoom(ana.page, room);
     await waitForState(ana.page, /call:waiting/);
     await expect.poll(async () => (await emulatorRest(roomPath(room)).then((r) => r.json()))?.fields?.offer?.mapValue, { timeout: 20_000 }).toBeTruthy();
-    // The one thing faked here: the ~2 s a person takes to answer the browser's camera prompt
-    // (permissions are granted up front in these tests, so the camera would come at once).
-    await ben.context.addInitScript(() => {
+    // The one thing faked here: the browser's camera prompt (permissions are granted up front
+    // in these tests, so the camera would come at once). The person answers it after ~2 s, and
+    // not before the page has looked at the room: the server's answer to the page's listen
+    // (a fetch stream, Firestore's WebChannel) has brought the room. That look needs a
+    // sign-in, the key derivation and a listen after the page loads; with a fixed 2 s alone it
+    // sometimes came after the camera on a loaded machine (a fresh-clone CI run), and the join
+    // then rightly read the room first. (A page that never looks at the room gets its camera
+    // after 20 s, and fails below.)
+    await ben.context.addInitScript((docId) => {
+      const w = window as unknown as { __roomLookedAt?: number };
+      const nativeFetch = window.fetch;
+      window.fetch = function (this: unknown, ...a: Parameters<typeof fetch>) {
+        const answer = nativeFetch.apply(this, a);
+        const url = a[0] instanceof Request ? a[0].url : String(a[0]);
+        if (url.includes('/Listen/channel')) {
+          void answer.then(async (r) => {
+            // A copy of the stream, read alongside the SDK's: the room's document, then the
+            // listen's target marked CURRENT (the SDK raises its snapshot on that).
+            const reader = r.clone().body?.getReader();
+            const text = new TextDecoder();
+            let tail = '';
+            let named = false;
+            for (;;) {
+              const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
+              if (done || w.__roomLookedAt !== undefined) return void reader?.cancel();
+              tail = tail.slice(-docId.length) + text.decode(value, { stream: true });
+              if (!named && tail.includes(docId)) (named = true), (tail = tail.slice(tail.indexOf(docId)));
+              if (named && tail.includes('CURRENT')) w.__roomLookedAt = performance.now();
+            }
+          }).catch(() => {});
+        }
+        return answer;
+      } as typeof fetch;
       const md = navigator.mediaDevices;
       const gum = md.getUserMedia.bind(md);
-      md.getUserMedia = (c) => new Promise((r) => setTimeout(r, 2_000)).then(() => gum(c));
-    });
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      md.getUserMedia = async (c) => {
+        const asked = performance.now();
+        await sleep(2_000);
+        while (w.__roomLookedAt === undefined && performance.now() - asked < 20_000) await sleep(50);
+        return gum(c);
+      };
+    }, roomDocId(room));
     const sent: string[] = [];
     ben.page.on('request', (r) => {
       const m = /documents:(batchGet|commit)$/.exec(new URL(r.url()).pathname);
@@ -116,6 +153,8 @@ describe.skipIf(blocker)('a call between two people', () => {
     expect(link).toContain('?room=');
     await openApp(ben.page, link!);
     await bothFlowing(ana.page, ben.page);
+    const lookedAt = await ben.page.evaluate(() => (window as unknown as { __roomLookedAt?: number }).__roomLookedAt);
+    expect(lookedAt, 'the page looked at the room while the camera prompt showed').toBeDefined();
     expect(sent[0], `Ben's Firestore requests: ${sent.join(', ')}`).toBe('commit');
     expect(sent, `Ben's Firestore requests: ${sent.join(', ')}`).not.toContain('batchGet');
     await Promise.all([ana.context.close(), ben.context.close()]);
