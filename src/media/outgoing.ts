@@ -276,8 +276,9 @@ export class Outgoing {
 
   /**
    * The only place that changes what is shown and sent: a camera nobody needs is closed, the
-   * stream holds exactly the microphone and the one video track, the call's senders follow,
-   * then the controls and the other person are told (so what they are told is already sent;
+   * call's senders carry the microphone and the one video track, then the self-view's stream
+   * holds exactly those and the controls and the other person are told, in the same task (so
+   * what is told is already sent, and the self-view's picture and mirroring change together;
    * a mute changes no sender and is told at once).
    */
   private async publish(): Promise<void> {
@@ -285,13 +286,14 @@ export class Outgoing {
     const audio = this.mic;
     const video = this.video();
     if (audio) audio.enabled = !this.muted;
-    for (const t of this.stream.getTracks()) if (t !== audio && t !== video) this.stream.removeTrack(t);
-    for (const t of [audio, video]) if (t && !this.stream.getTracks().includes(t)) this.stream.addTrack(t);
     for (const [kind, track] of [['audio', audio], ['video', video]] as const) {
       if (this.sent[kind] === track) continue;
       this.sent[kind] = track;
       await this.route?.replaceTrack(kind, track).catch((e) => this.deps.fail(e, 'switching the outgoing track'));
     }
+    const shown = [this.mic, this.video()]; // as they are now (a mute may have come meanwhile)
+    for (const t of this.stream.getTracks()) if (!shown.includes(t)) this.stream.removeTrack(t);
+    for (const t of shown) if (t && !this.stream.getTracks().includes(t)) this.stream.addTrack(t);
     this.deps.onChange(this.state);
   }
 }

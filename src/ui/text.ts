@@ -94,8 +94,10 @@ export const text = {
     joinedTitle: (room: string) => `Someone joined ${q(room)} — Duet`,
     joined: (room: string) => `Someone joined ${q(room)}`,
     tapToReturn: 'Tap to go back to the call.',
-    notifyMe: 'Notify me when they join',
-    notifyOn: 'You’ll be notified when they join',
-    notifyBlocked: 'Notifications are blocked: allow them for this site in your browser’s settings',
+    /** A toggle: the same words on and off (aria-pressed says which), short enough for one row. */
+    notify: 'Notify me',
+    notifyName: 'Notify me when they join',
+    notifyBlocked: 'Notifications are blocked',
+    notifyBlockedName: 'Notifications are blocked: allow them for this site in your browser’s settings',
   },
 };

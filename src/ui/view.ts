@@ -172,7 +172,10 @@ export class View {
     this.relayOnly.checked = state.relayOnly;
     this.notifyButton.hidden = state.notify === 'unsupported';
     this.notifyButton.setAttribute('aria-pressed', String(state.notify === 'on'));
-    this.notifyButton.textContent = state.notify === 'on' ? text.native.notifyOn : state.notify === 'blocked' ? text.native.notifyBlocked : text.native.notifyMe;
+    const blocked = state.notify === 'blocked';
+    this.notifyButton.textContent = blocked ? text.native.notifyBlocked : text.native.notify;
+    this.notifyButton.setAttribute('aria-label', blocked ? text.native.notifyBlockedName : text.native.notifyName);
+    this.notifyButton.title = blocked ? text.native.notifyBlockedName : text.native.notifyName;
   }
 
   private renderControls({ muted, cameraOff, facing, canFlip }: Controls): void {
