@@ -59,8 +59,10 @@ export default defineConfig({
         },
       },
       {
-        // Firefox ESR processes are heavy: their scenarios run after everything else that
-        // uses browsers, so neither skews the other's timings.
+        // Firefox scenarios (two-page calls), beside the Chromium ones: a worker that would
+        // otherwise sit idle while Firefox ran alone after the in-call controls (110 s of the
+        // run). Not beside the controls: three-page calls and Firefox together took twice as
+        // long (the in-call controls 566 s, Firefox 677 s).
         test: {
           name: 'firefox',
           include: ['test/e2e/firefox.test.ts'],
@@ -68,7 +70,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 120_000,
-          sequence: { groupOrder: 2 },
         },
       },
       {

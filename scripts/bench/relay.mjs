@@ -4,7 +4,7 @@
 // its own namespaces, emulators and coturn). Both homes get the relay's credentials either
 // way; only the routers differ. Measured as the relay suite does: Ben's Join click → both
 // pictures decoding (scripts/drive/people.mjs bothFlowing, polled every 200 ms).
-import { bothFlowing, joinRoom, uniqueRoom, waitForState } from '../drive/people.mjs';
+import { bothFlowing, joinRoom, throughput, uniqueRoom, waitForState } from '../drive/people.mjs';
 import { installProbes } from '../drive/probes.mjs';
 import { APP_URL, relayBlocker, startWorld } from '../net/world.mjs';
 
@@ -28,7 +28,7 @@ function selectedPairTypes(/** @type {import('@playwright/test').Page} */ page) 
 
 /**
  * `calls` calls of each kind (plus one warm-up of each, not counted). Returns the raw figures:
- * { direct: Call[], relayed: Call[], worldUpMs } with Call = { ok: true, setupMs, pair } or { ok: false, failure }.
+ * { direct: Call[], relayed: Call[], worldUpMs, relayedThroughput } with Call = { ok: true, setupMs, pair } or { ok: false, failure }.
  * @param {{ calls: number, dist: string, log: (line: string) => void }} options
  */
 export async function relayCalls({ calls, dist, log }) {
@@ -39,7 +39,7 @@ export async function relayCalls({ calls, dist, log }) {
   }
   const started = Date.now();
   const world = await startWorld({ dist });
-  /** @type {{ direct: object[], relayed: object[], worldUpMs: number }} */
+  /** @type {{ direct: object[], relayed: object[], worldUpMs: number, relayedThroughput?: { ana: object, ben: object } }} */
   const out = { direct: [], relayed: [], worldUpMs: Date.now() - started };
   try {
     const homes = await Promise.all([world.browser(1), world.browser(2)]);
@@ -74,6 +74,15 @@ export async function relayCalls({ calls, dist, log }) {
           const call = { ok: true, setupMs: Date.now() - clicked, pair: await selectedPairTypes(ben), benCredentialsAfterClickMs: benCredentialsAt === null ? null : benCredentialsAt - clicked };
           if (i >= 0) out[kind].push(call);
           log(`[bench relay] ${i < 0 ? 'warm-up' : `${i + 1}/${calls}`} ${kind}: ${call.setupMs} ms (${call.pair}; Ben's relay credentials ${call.benCredentialsAfterClickMs} ms after his click)`);
+          if (kind === 'relayed' && i === calls - 1) {
+            // What one relayed call costs the relay (docs/TURN.md): each side's transport over
+            // 10 s, once the encoders have had 20 s to ramp up from the start bitrate.
+            await new Promise((r) => setTimeout(r, 20_000));
+            const [a, b] = await Promise.all([throughput(ana, 10_000), throughput(ben, 10_000)]);
+            out.relayedThroughput = { ana: a, ben: b };
+            const kbps = (/** @type {number} */ n) => `${Math.round(n / 1000)} kbit/s`;
+            log(`[bench relay] relayed call, 10 s after 20 s: Ana sends ${kbps(a.sentBps)} (${a.video}) receives ${kbps(a.receivedBps)}; Ben sends ${kbps(b.sentBps)} (${b.video}) receives ${kbps(b.receivedBps)}`);
+          }
         } catch (e) {
           const failure = /** @type {Error} */ (e).message.split('\n')[0];
           if (i >= 0) out[kind].push({ ok: false, failure });

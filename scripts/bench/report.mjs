@@ -245,7 +245,7 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     setup: rounded(summary(list.filter(ok).map((c) => c.setupMs))),
     pairs: Object.entries(list.filter(ok).reduce((n, c) => ({ ...n, [c.pair]: (n[c.pair] ?? 0) + 1 }), {})).map(([k, v]) => `${k} ×${v}`).join(', '),
   });
-  const relay = raw.relay?.direct ? { direct: relayOf(raw.relay.direct), relayed: relayOf(raw.relay.relayed), worldUpMs: raw.relay.worldUpMs } : raw.relay?.skipped ? { skipped: raw.relay.skipped } : null;
+  const relay = raw.relay?.direct ? { direct: relayOf(raw.relay.direct), relayed: relayOf(raw.relay.relayed), worldUpMs: raw.relay.worldUpMs, throughput: raw.relay.relayedThroughput ?? null } : raw.relay?.skipped ? { skipped: raw.relay.skipped } : null;
   return { setup, early, rejoin, recovery, floor, cost, load, targets, relay };
 }
 
@@ -376,6 +376,11 @@ export function table(summary, meta) {
     row('Direct (cone NATs): both see each other', relay.direct.setup, relay.direct.calls, relay.direct.failures);
     row('Through the TURN relay (symmetric NATs)', relay.relayed.setup, relay.relayed.calls, relay.relayed.failures);
     out.push(`      selected pairs (Ben local-remote): direct ${relay.direct.pairs || '—'}; relayed ${relay.relayed.pairs || '—'}`);
+    if (relay.throughput) {
+      const k = (/** @type {number} */ n) => `${Math.round(n / 1000)} kbit/s`;
+      const side = (/** @type {string} */ who, /** @type {{ sentBps: number, receivedBps: number, video: string }} */ t) => `${who} sends ${k(t.sentBps)} (${t.video}), receives ${k(t.receivedBps)}`;
+      out.push(`      one relayed call, 10 s after a 20 s ramp-up: ${side('Ana', relay.throughput.ana)}; ${side('Ben', relay.throughput.ben)}`);
+    }
   } else if (relay?.skipped) {
     out.push(`  Through NAT routers and a TURN relay: skipped (${relay.skipped})`);
   }

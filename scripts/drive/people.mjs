@@ -349,6 +349,31 @@ export function remoteHasLiveAudio(/** @type {Driven} */ x) {
 }
 
 /**
+ * Bits per second the page's connected transport sends and receives over `ms`, and the
+ * outgoing video as sent (size, frames per second, what limits it), from getStats.
+ * @returns {Promise<{ sentBps: number, receivedBps: number, video: string }>}
+ */
+export function throughput(/** @type {Driven} */ x, /** @type {number} */ ms) {
+  return asPerson(x).evaluate(async (ms) => {
+    const pc = window.__duetTest.pcs.filter((p) => p.connectionState === 'connected').at(-1);
+    if (!pc) throw new Error('no connected peer connection');
+    const read = async () => {
+      let sent = 0, received = 0, width = 0, height = 0, fps = 0, limit = '';
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'transport') { sent += s.bytesSent; received += s.bytesReceived; }
+        if (s.type === 'outbound-rtp' && s.kind === 'video') { width = s.frameWidth ?? 0; height = s.frameHeight ?? 0; fps = s.framesPerSecond ?? 0; limit = s.qualityLimitationReason ?? ''; }
+      });
+      return { sent, received, width, height, fps, limit, at: performance.now() };
+    };
+    const a = await read();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = await read();
+    const s = (b.at - a.at) / 1000;
+    return { sentBps: ((b.sent - a.sent) * 8) / s, receivedBps: ((b.received - a.received) * 8) / s, video: `${b.width}x${b.height}@${Math.round(b.fps)}${b.limit && b.limit !== 'none' ? ` (limited by ${b.limit})` : ''}` };
+  }, ms);
+}
+
+/**
  * When the remote <video> first presented a frame of each stream it played (absolute
  * ms, comparable with Date.now() on this machine), from the probes.
  * @returns {Promise<{ stream: number, playingAt: number, frameAt: number | null }[]>}

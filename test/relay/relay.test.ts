@@ -76,27 +76,6 @@ async function person(browser: Browser, name: string, options: PersonOptions = {
   return p;
 }
 
-/** Bytes per second this page's connected transport sends and receives, over `ms`; and the outgoing video size. */
-async function throughput(page: Page, ms: number) {
-  return page.evaluate(async (ms) => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected');
-    const pc = pcs[pcs.length - 1]!;
-    const read = async () => {
-      let sent = 0, received = 0, width = 0, height = 0, fps = 0, limit = '';
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'transport') { sent += s.bytesSent; received += s.bytesReceived; }
-        if (s.type === 'outbound-rtp' && s.kind === 'video') { width = s.frameWidth ?? 0; height = s.frameHeight ?? 0; fps = s.framesPerSecond ?? 0; limit = s.qualityLimitationReason ?? ''; }
-      });
-      return { sent, received, width, height, fps, limit, at: performance.now() };
-    };
-    const a = await read();
-    await new Promise((r) => setTimeout(r, ms));
-    const b = await read();
-    const s = (b.at - a.at) / 1000;
-    return { sentBps: ((b.sent - a.sent) * 8) / s, receivedBps: ((b.received - a.received) * 8) / s, video: `${b.width}x${b.height}@${Math.round(b.fps)}${b.limit && b.limit !== 'none' ? ` (limited by ${b.limit})` : ''}` };
-  }, ms);
-}
-
 /** The selected candidate pair of the page's connected peer connection, from getStats. */
 async function selectedPair(page: Page) {
   return page.evaluate(async () => {
@@ -248,7 +227,7 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
   it('two symmetric NATs with the relay over UDP: the call connects through it, media both ways', async () => {
     world.topology.setRouter(1, 'symmetric');
     world.topology.setRouter(2, 'symmetric');
-    // The 720p camera here: this call's throughput is the relay's cost per call (docs/TURN.md).
+    // The 720p camera here, as in a real call through the relay.
     const hd: [Browser, Browser] = await Promise.all([world.browser(1), world.browser(2)]);
     const { ana, ben, joinedAt, relayCame, close } = await call('relay udp', {}, {}, hd);
     await bothFlowing(ana.page, ben.page, 30_000);
@@ -259,12 +238,8 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
     const relayed = await callThroughRelay(ana.page, ben.page);
     expect(relayed.yes, relayed.pairs).toBe(true);
     for (const p of [ana, ben]) expect(await remoteHasLiveAudio(p.page)).toBe(true);
-    // What one relayed call costs the relay (docs/TURN.md): each side's transport, 10 s, once the
-    // encoders have had 20 s to ramp up from the start bitrate (a call's first seconds send less).
-    await new Promise((r) => setTimeout(r, 20_000));
-    const [ta, tb] = await Promise.all([throughput(ana.page, 10_000), throughput(ben.page, 10_000)]);
-    const kbps = (n: number) => `${Math.round(n / 1000)} kbit/s`;
-    figures.push(`relayed call (720p camera), 10 s after 20 s: Ana sends ${kbps(ta.sentBps)} (${ta.video}) receives ${kbps(ta.receivedBps)}; Ben sends ${kbps(tb.sentBps)} (${tb.video}) receives ${kbps(tb.receivedBps)}`);
+    // What one relayed call costs the relay (its throughput once the encoders have ramped
+    // up) is a figure, measured by the bench: `npm run bench -- --relay N` (docs/TURN.md).
     await close();
     await Promise.all(hd.map((b) => b.close()));
   });

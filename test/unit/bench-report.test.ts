@@ -88,6 +88,14 @@ describe('bench report', () => {
     expect(text).toMatch(/Direct \(cone NATs\): both see each other\s+3\s+0\s+3400/);
     expect(text).toMatch(/Through the TURN relay \(symmetric NATs\)\s+3\s+1\s+3\d\d\d/);
     expect(text).toContain('relayed relay-prflx ×2');
+  });
+
+  it('prints what one relayed call sends, when the bench measured it, and nothing when it did not', () => {
+    const calls = [{ ok: true, setupMs: 3400, pair: 'relay-prflx' }];
+    const t = (sent: number) => ({ sentBps: sent, receivedBps: 700_000, video: '1280x720@20' });
+    const { text } = report([], { direct: calls, relayed: calls, worldUpMs: 30_000, relayedThroughput: { ana: t(650_400), ben: t(701_000) } });
+    expect(text).toContain('one relayed call, 10 s after a 20 s ramp-up: Ana sends 650 kbit/s (1280x720@20), receives 700 kbit/s; Ben sends 701 kbit/s');
+    expect(report([], { direct: calls, relayed: calls, worldUpMs: 30_000 }).text).not.toContain('ramp-up');
     expect(report([], { skipped: 'needs root' }).text).toContain('skipped (needs root)');
   });
 
