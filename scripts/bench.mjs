@@ -20,7 +20,14 @@
 //                         relay, each, in the relay world of the relay suite (root; after the rest)
 //          --camera hd|small (hd): the fake camera, 1280x720 built in (what people get) or the suites'
 //                         320x240 file (the 2 cores not saturated by the two pages' video)
-//          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run)
+//          --cpu-rounds N (2) --cpu-seconds S (15): CPU per screen (issue 26), first in the run:
+//                         Chromium's CPU on the prompt, the waiting screen and in a call, each beside
+//                         a bare page doing the same media work, alternating (scripts/bench/screens.mjs)
+//          --cpu          only those rows (about 5 minutes with the defaults); with
+//                         DUET_BENCH_CPU_CSS='{"label": "css"}', also each screen with that CSS added
+//                         (which rule costs what; scripts/bench/screens.mjs)
+//          --quick (a smoke run: 4 calls, 2 rejoins, 4 floor calls, 10 s of talking, 1 load run,
+//                  1 CPU round of 5 s windows)
 //          --report       print the table again from bench/results.json (no run; after a change
 //                         to the summary code, or to read the last results)
 //          --ref GIT-REF  measure that commit (src/, public/, rules, build script) instead of the
@@ -41,7 +48,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { namespaceBlocker, quote, withEmulators } from './emulators.mjs';
 import { measureBuild } from './bench/sizes.mjs';
-import { summarize, table } from './bench/report.mjs';
+import { cpuOnlyTable, summarize, summarizeCpu, table } from './bench/report.mjs';
 import { percentile, round } from './bench/stats.mjs';
 import { relayCalls } from './bench/relay.mjs';
 
@@ -68,6 +75,9 @@ const { values: args } = parseArgs({
     relay: { type: 'string' },
     camera: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    cpu: { type: 'boolean', default: false },
+    'cpu-rounds': { type: 'string' },
+    'cpu-seconds': { type: 'string' },
     ref: { type: 'string' },
     against: { type: 'string' },
     report: { type: 'boolean', default: false },
@@ -76,6 +86,10 @@ const { values: args } = parseArgs({
 
 if (args.report) {
   const last = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  if (last.meta.options.cpuOnly) {
+    console.log(cpuOnlyTable(summarizeCpu(last.raw.cpu), last.meta));
+    process.exit(0);
+  }
   const again = summarize(last.raw, {
     sizes: last.load.sizes,
     budgets: last.load.budgets,
@@ -107,6 +121,10 @@ const options = {
   // The fake camera: 'hd' (Chromium's built-in one at the app's 1280x720, what people get) or
   // 'small' (the suites' 320x240 file: two pages that do not saturate the 2 cores).
   camera: args.camera ?? 'hd',
+  // CPU per screen against bare pages (issue 26); --cpu: nothing else.
+  cpuRounds: int(args['cpu-rounds'], quick ? 1 : 2),
+  cpuSeconds: int(args['cpu-seconds'], quick ? 5 : 15),
+  cpuOnly: args.cpu,
 };
 if (!['hd', 'small'].includes(options.camera)) throw new Error(`--camera ${options.camera}: 'hd' or 'small'`);
 options.rejoins = Math.min(options.rejoins, options.calls);
@@ -165,14 +183,20 @@ firebaseJson.hosting = { ...firebaseJson.hosting, public: relative(cache, benchD
 writeFileSync(config, JSON.stringify(firebaseJson, null, 2));
 rmSync(rawPath, { force: true });
 
+// The camera and microphone the app asks for, from their one home in the measured source: the
+// floor's pages and the bare camera page ask the same (scripts/bench/floor.mjs, mediaConstraints).
+const constraints = await importTs(join(source, 'src', 'media', 'constraints.ts'));
+const media = { audio: constraints.microphoneConstraints(), video: constraints.cameraConstraints() };
+
 const inner = `node ${quote(join(root, 'scripts', 'bench', 'run.mjs'))}`;
 const canIsolate = namespaceBlocker() === null;
-console.log(`› emulators + browsers${canIsolate ? ' (in a private network namespace)' : ''}: ${JSON.stringify(options)}`);
+const shown = options.cpuOnly ? { camera: options.camera, cpuRounds: options.cpuRounds, cpuSeconds: options.cpuSeconds, cpuOnly: true } : options;
+console.log(`› emulators + browsers${canIsolate ? ' (in a private network namespace)' : ''}: ${JSON.stringify(shown)}`);
 // Run from the cache folder: the emulators write their debug logs into the working directory.
 const { child, exited } = withEmulators(inner, {
   config,
   cwd: cache,
-  env: { DUET_BENCH_OPTIONS: JSON.stringify(options), DUET_BENCH_RAW: rawPath, ...(against ? { DUET_BENCH_AGAINST_DIST: againstDist } : {}) },
+  env: { DUET_BENCH_OPTIONS: JSON.stringify(options), DUET_BENCH_MEDIA: JSON.stringify(media), DUET_BENCH_RAW: rawPath, ...(against ? { DUET_BENCH_AGAINST_DIST: againstDist } : {}) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 // Show the bench's own progress as it happens; keep the emulators' request log for failures only.
@@ -186,7 +210,7 @@ const status = await exited;
 if (status !== 0) console.error(`bench: the run failed (exit ${status}); the emulators' last output:\n${tail.join('\n')}`);
 if (!existsSync(rawPath)) process.exit(status || 1);
 const raw = JSON.parse(readFileSync(rawPath, 'utf8'));
-if (options.relay > 0) {
+if (options.relay > 0 && !options.cpuOnly) {
   console.log(`› relay world: ${options.relay} direct and ${options.relay} relayed calls`);
   raw.relay = await relayCalls({ calls: options.relay, dist: benchDist, log: (line) => console.log(line) });
 }
@@ -195,12 +219,15 @@ if (options.relay > 0) {
 // The presence constants, imported from the measured source (TypeScript, bundled on the fly).
 const backend = await importTs(join(source, 'src', 'call', 'backend.ts'));
 const budgets = JSON.parse(readFileSync(join(root, 'budgets.json'), 'utf8'));
-const summary = summarize(raw, {
-  sizes,
-  budgets: { prePromptJsGzip: budgets.prePromptJsGzip.bytes, totalJsGzip: budgets.totalJsGzip.bytes },
-  heartbeatMs: backend.HEARTBEAT_MS,
-  presenceTimeoutMs: backend.PRESENCE_TIMEOUT_MS,
-});
+// --cpu: only the CPU-per-screen rows were measured.
+const summary = options.cpuOnly
+  ? { cpu: summarizeCpu(raw.cpu) }
+  : summarize(raw, {
+      sizes,
+      budgets: { prePromptJsGzip: budgets.prePromptJsGzip.bytes, totalJsGzip: budgets.totalJsGzip.bytes },
+      heartbeatMs: backend.HEARTBEAT_MS,
+      presenceTimeoutMs: backend.PRESENCE_TIMEOUT_MS,
+    });
 
 const loads = [loadAtStart, ...(raw.loadavg ?? []), loadavg()[0]];
 const meta = {
@@ -234,7 +261,7 @@ const meta = {
 const results = { meta, ...summary, raw };
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
-console.log(table(summary, meta));
+console.log(options.cpuOnly ? cpuOnlyTable(summary.cpu, meta) : table(summary, meta));
 console.log(`wrote ${relative(root, resultsPath)} in ${meta.durationS} s`);
 if (status !== 0) process.exit(status);
 

@@ -1,5 +1,7 @@
-// Where the machine's CPU goes while a call sets up (DUET_BENCH_CPU=1): per kind of process,
-// ms of CPU (user + system, from /proc/<pid>/stat) between two snapshots. Linux only.
+// Where the machine's CPU goes, per kind of process: ms of CPU (user + system, from
+// /proc/<pid>/stat) between two snapshots. Linux only. Used while a call sets up
+// (DUET_BENCH_CPU=1) and by the CPU-per-screen rows (scripts/bench/screens.mjs), which count only
+// the processes descended from the bench's own (its Chromium, not anyone else's on the machine).
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -23,7 +25,7 @@ function kind(cmd) {
   return cmd.split(/\s/)[0].slice(0, 30) || 'kernel';
 }
 
-/** CPU ms per pid, and each pid's kind. */
+/** CPU ms per pid, each pid's kind and its parent's pid. */
 export function cpuSnapshot() {
   const out = new Map();
   for (const pid of readdirSync('/proc')) {
@@ -33,7 +35,7 @@ export function cpuSnapshot() {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      out.set(pid, { ms, kind: kind(cmd) });
+      out.set(pid, { ms, kind: kind(cmd), ppid: fields[1] });
     } catch {
       // gone meanwhile
     }
@@ -49,4 +51,19 @@ export function cpuBetween(before, after) {
     if (d > 0) by[a.kind] = (by[a.kind] ?? 0) + d;
   }
   return by;
+}
+
+/** The part of a snapshot that descends from process `root` (a pid, as a string), root excluded. */
+export function descendantsOf(snap, root) {
+  const children = new Map();
+  for (const [pid, p] of snap) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
+  const out = new Map();
+  const walk = (pid) => {
+    for (const c of children.get(pid) ?? []) {
+      out.set(c, snap.get(c));
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
 }

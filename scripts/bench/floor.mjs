@@ -10,7 +10,18 @@ import { FRAME_TIMEOUT_MS } from './calls.mjs';
 
 const FLOOR_PATH = '/bench-floor.html';
 
-// Same constraints as src/media/capture.ts, same answering order as src/call/peer.ts
+/**
+ * What the app asks of the camera and microphone, from their one home (src/media/constraints.ts):
+ * scripts/bench.mjs bundles that module of the measured source and hands its answer down in
+ * DUET_BENCH_MEDIA. The floor's pages and the bare camera page (screens.mjs) ask exactly this.
+ */
+export function mediaConstraints() {
+  const json = process.env.DUET_BENCH_MEDIA;
+  if (!json) throw new Error('DUET_BENCH_MEDIA is unset: the bench runs through scripts/bench.mjs');
+  return JSON.parse(json);
+}
+
+// Same constraints as the app (mediaConstraints), same answering order as src/call/peer.ts
 // (remote offer, then tracks, then the answer), same first-frames size, same gathering wait
 // as the pre-offer.
 const FLOOR_HTML = `<!doctype html>
@@ -64,11 +75,8 @@ const FLOOR_HTML = `<!doctype html>
     return scaleVideo((track) => Math.max(1, (track.getSettings().width ?? 0) / 320));
   }
   window.floor = {
-    async media() {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-        video: { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
-      });
+    async media(constraints) {
+      stream = await navigator.mediaDevices.getUserMedia(constraints);
       document.querySelector('.local').srcObject = stream;
     },
     async offer() {
@@ -107,22 +115,34 @@ const FLOOR_HTML = `<!doctype html>
 </script>
 `;
 
-async function floorPage(browser) {
+async function floorPage(browser, initScript) {
   const person = await newPerson(browser);
+  if (initScript) await person.context.addInitScript(initScript);
   await person.context.route(`**${FLOOR_PATH}`, (route) => route.fulfill({ contentType: 'text/html', body: FLOOR_HTML }));
   return person;
 }
 
 /** One floor sample: ms from the second page starting to each side's first remote frame. */
 export async function floorCall(browser) {
-  const [a, b] = await Promise.all([floorPage(browser), floorPage(browser)]);
+  const { a, b, result } = await floorPair(browser);
+  await Promise.all([a.context.close(), b.context.close()]);
+  return result;
+}
+
+/**
+ * Two floor pages in a call, left open: the sample (as floorCall) and the pages, `a` the
+ * offerer and `b` the answerer. The caller closes their contexts. `initScript`: one more for both.
+ */
+export async function floorPair(browser, { initScript } = {}) {
+  const [a, b] = await Promise.all([floorPage(browser, initScript), floorPage(browser, initScript)]);
   const result = { ok: false };
   try {
     // Messages go straight from one page to the other (answer first, then candidates, in order).
     await a.page.exposeFunction('toPeer', (m) => b.page.evaluate((x) => window.floor.receive(x), m));
     await b.page.exposeFunction('toPeer', (m) => a.page.evaluate((x) => window.floor.receive(x), m));
     await Promise.all([a.page.goto(FLOOR_PATH), b.page.goto(FLOOR_PATH)]);
-    await Promise.all([a.page.evaluate(() => window.floor.media()), b.page.evaluate(() => window.floor.media())]);
+    const media = mediaConstraints();
+    await Promise.all([a.page.evaluate((c) => window.floor.media(c), media), b.page.evaluate((c) => window.floor.media(c), media)]);
     const offer = await a.page.evaluate(() => window.floor.offer());
     const cpuBefore = process.env.DUET_BENCH_CPU ? { at: Date.now(), snap: cpuSnapshot() } : null;
     const t0 = await b.page.evaluate((sdp) => window.floor.answer(sdp), offer);
@@ -138,6 +158,5 @@ export async function floorCall(browser) {
   } catch (e) {
     result.failure = e.message.split('\n')[0];
   }
-  await Promise.all([a.context.close(), b.context.close()]);
-  return result;
+  return { a, b, result };
 }

@@ -13,6 +13,10 @@ export const TARGETS = {
   overFloorP50Ms: 60,
   overFloorP95Ms: 150,
   earlyOverFloorP50Ms: 120,
+  // Issue 26: Chromium's CPU on a screen over its bare counterpart's, same run.
+  promptCpuRatio: 1.3,
+  waitingCpuRatio: 1.3,
+  callCpuRatio: 1.15,
 };
 
 const ok = (r) => r.ok;
@@ -246,7 +250,89 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
     pairs: Object.entries(list.filter(ok).reduce((n, c) => ({ ...n, [c.pair]: (n[c.pair] ?? 0) + 1 }), {})).map(([k, v]) => `${k} ×${v}`).join(', '),
   });
   const relay = raw.relay?.direct ? { direct: relayOf(raw.relay.direct), relayed: relayOf(raw.relay.relayed), worldUpMs: raw.relay.worldUpMs, throughput: raw.relay.relayedThroughput ?? null } : raw.relay?.skipped ? { skipped: raw.relay.skipped } : null;
-  return { setup, early, rejoin, recovery, floor, cost, load, targets, relay };
+  const cpu = summarizeCpu(raw.cpu);
+  targets.push(...cpuTargets(cpu));
+  return { setup, early, rejoin, recovery, floor, cost, load, targets, relay, cpu };
+}
+
+/**
+ * The CPU-per-screen rows (scripts/bench/screens.mjs): per screen, CPU-seconds per second in
+ * each round, their mean, and the ratio to its bare counterpart's mean (and per round).
+ */
+export function summarizeCpu(cpu) {
+  if (!cpu?.rounds?.length) return null;
+  const num = (x) => typeof x === 'number' && Number.isFinite(x);
+  const mean = (xs) => (xs.filter(num).length ? xs.filter(num).reduce((a, b) => a + b, 0) / xs.filter(num).length : null);
+  const row = (windows) => {
+    const values = windows.map((w) => w?.cpu ?? null);
+    const kinds = {};
+    for (const w of windows) for (const [k, v] of Object.entries(w?.byKind ?? {})) (kinds[k] ??= []).push(v);
+    return {
+      values,
+      mean: round(mean(values), 2),
+      byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, round(mean(v), 2)])),
+      getStatsPerS: round(mean(windows.map((w) => w?.getStats)), 2),
+      timersPerS: round(mean(windows.map((w) => w?.timers)), 1),
+      framesPerS: round(mean(windows.map((w) => w?.frames)), 1),
+      animations: Math.max(0, ...windows.map((w) => w?.animations ?? 0)),
+      failures: windows.filter((w) => !num(w?.cpu)).map((w) => w?.failure ?? 'not measured'),
+    };
+  };
+  const bareCamera = row(cpu.rounds.map((r) => r.bareCamera));
+  const bareCall = row(cpu.rounds.map((r) => r.bareCall));
+  const ratioTo = (a, b) => (num(a.mean) && num(b.mean) && b.mean > 0 ? round(a.mean / b.mean, 2) : null);
+  const perRound = (screen, name, bare) =>
+    cpu.rounds.map((r) => (num(r.app[name]?.[screen]?.cpu) && num(r[bare]?.cpu) && r[bare].cpu > 0 ? round(r.app[name][screen].cpu / r[bare].cpu, 2) : null));
+  const screens = ['', ...(cpu.variants ?? [])].map((name) => {
+    const of = (screen, bare, bareRow) => {
+      const x = row(cpu.rounds.map((r) => r.app[name]?.[screen]));
+      return { ...x, ratio: ratioTo(x, bareRow), perRound: perRound(screen, name, bare) };
+    };
+    return { variant: name, prompt: of('prompt', 'bareCamera', bareCamera), waiting: of('waiting', 'bareCamera', bareCamera), call: of('call', 'bareCall', bareCall) };
+  });
+  const loads = cpu.rounds.flatMap((r) => r.load ?? []);
+  return { seconds: cpu.seconds, rounds: cpu.rounds.length, load: loads.length ? { min: Math.min(...loads), max: Math.max(...loads) } : null, bareCamera, bareCall, app: screens[0], variants: screens.slice(1) };
+}
+
+function cpuTargets(cpu) {
+  if (!cpu) return [];
+  return [
+    target('CPU: prompt / bare camera page', `≤ ×${TARGETS.promptCpuRatio}`, cpu.app.prompt.ratio, (v) => v <= TARGETS.promptCpuRatio),
+    target('CPU: waiting screen / bare camera page', `≤ ×${TARGETS.waitingCpuRatio}`, cpu.app.waiting.ratio, (v) => v <= TARGETS.waitingCpuRatio),
+    target('CPU: call / bare call', `≤ ×${TARGETS.callCpuRatio}`, cpu.app.call.ratio, (v) => v <= TARGETS.callCpuRatio),
+  ];
+}
+
+/** The CPU-per-screen rows as printed (also alone, by `npm run bench -- --cpu`). */
+export function cpuTable(cpu) {
+  if (!cpu) return [];
+  const out = [];
+  const f2 = (x) => (typeof x === 'number' ? x.toFixed(2) : '—');
+  const kinds = (r) => {
+    const k = r.byKind;
+    const renderer = k['chromium page renderer'] ?? 0;
+    const gpu = k['chromium gpu process'] ?? 0;
+    return `renderers ${f2(renderer)}, gpu ${f2(gpu)}, other ${f2(Math.max(0, (r.mean ?? 0) - renderer - gpu))}`;
+  };
+  const line = (label, r, bare) =>
+    out.push(
+      `  ${pad(label, 44)}${lpad(r.values.map(f2).join(' '), 16)}${lpad(f2(r.mean), 7)}${lpad(bare ? `×${f2(r.ratio)}` : '', 8)}` +
+        `   ${kinds(r)}; ${bare ? `per round ${r.perRound.map((x) => (x === null ? '—' : `×${f2(x)}`)).join(' ')}; ` : ''}` +
+        `getStats ${f2(r.getStatsPerS)}/s, timers ${r.timersPerS ?? '—'}/s, rAF ${r.framesPerS ?? '—'}/s, animations ${r.animations}` +
+        (r.failures.length ? `; ! ${r.failures.join('; ')}` : ''),
+    );
+  out.push(`  ${pad(`CPU per screen (CPU-s/s, all Chromium, ${cpu.seconds} s windows)`, 44)}${lpad('rounds', 16)}${lpad('mean', 7)}${lpad('ratio', 8)}` + (cpu.load ? `   load average ${cpu.load.min}–${cpu.load.max} over these rounds` : ''));
+  line('Bare camera page', cpu.bareCamera, false);
+  line('Duet: room prompt (own camera behind it)', cpu.app.prompt, true);
+  line('Duet: waiting for the other person', cpu.app.waiting, true);
+  line('Bare call (the floor pages, connected)', cpu.bareCall, false);
+  line('Duet: a call (two pages)', cpu.app.call, true);
+  for (const v of cpu.variants) {
+    line(`+ ${v.variant}: prompt`.slice(0, 43), v.prompt, true);
+    line(`+ ${v.variant}: waiting`.slice(0, 43), v.waiting, true);
+    line(`+ ${v.variant}: call`.slice(0, 43), v.call, true);
+  }
+  return out;
 }
 
 function target(name, goal, measured, pass) {
@@ -314,6 +400,23 @@ const lpad = (s, n) => String(s).padStart(n);
 const ms = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)}`);
 const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
 
+function header(meta) {
+  return [
+    '',
+    `Duet bench — ${meta.date}, ${meta.machine.cpus} × ${meta.machine.cpuModel}, load average ${meta.machine.loadDuringRun.p50} (max ${meta.machine.loadDuringRun.max}) during the run`,
+    `Chromium ${meta.chromium} (fake camera: ${meta.options?.camera === 'small' ? "the suites' 320x240 file" : 'built in, 1280x720'}), firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`,
+    '',
+  ];
+}
+
+/** `npm run bench -- --cpu`: the header, the CPU-per-screen rows and their targets only. */
+export function cpuOnlyTable(cpu, meta) {
+  const out = [...header(meta), ...cpuTable(cpu), '', '  Targets (issue 26)'];
+  for (const tg of cpuTargets(cpu)) out.push(`    ${tg.met ? 'met   ' : 'MISSED'} ${pad(tg.name, 40)} target ${pad(tg.target, 8)} measured ${tg.measured ?? '—'}`);
+  out.push('');
+  return out.join('\n');
+}
+
 export function table(summary, meta) {
   const { setup, rejoin, floor, cost, load, targets } = summary;
   const recovery = summary.recovery ?? { samples: 0, failureReasons: [] };
@@ -325,10 +428,7 @@ export function table(summary, meta) {
       `  ${pad(label, 44)}${lpad(n, 4)}${lpad(fail, 6)}${lpad(ms(s.p50), 7)}${lpad(ms(s.p95), 7)}${lpad(ms(s.max), 7)}` +
         (fl ? `${lpad(ratio(s.p50, fl.p50), 9)}${lpad(ratio(s.p95, fl.p95), 9)}` : ''),
     );
-  out.push('');
-  out.push(`Duet bench — ${meta.date}, ${meta.machine.cpus} × ${meta.machine.cpuModel}, load average ${meta.machine.loadDuringRun.p50} (max ${meta.machine.loadDuringRun.max}) during the run`);
-  out.push(`Chromium ${meta.chromium} (fake camera: ${meta.options?.camera === 'small' ? "the suites' 320x240 file" : 'built in, 1280x720'}), firebase ${meta.versions.firebase}, firebase-tools ${meta.versions.firebaseTools}, source: ${meta.source.ref} at ${meta.source.commit}${meta.source.dirty ? ' + uncommitted changes' : ''} (src fingerprint ${meta.source.fingerprint})`);
-  out.push('');
+  out.push(...header(meta));
   out.push(`  ${pad('Call setup: Join click → first remote frame (ms)', 44)}${lpad('n', 4)}${lpad('fail', 6)}${lpad('p50', 7)}${lpad('p95', 7)}${lpad('max', 7)}${lpad('p50/fl', 9)}${lpad('p95/fl', 9)}`);
   row('Duet: Ana (waiting, pre-offer published)', setup.ana, setup.calls, setup.failures, floor.offerer);
   row('Duet: Ben (pressed Join)', setup.ben, '', '', floor.answerer);
@@ -463,8 +563,10 @@ export function table(summary, meta) {
   );
   out.push(`  Unthrottled, median of ${load.unthrottled.runs}: prompt ${ms(load.unthrottled.prompt)} ms, signed in ${ms(load.unthrottled.readyToJoin)} ms`);
 
+  if (summary.cpu) out.push('', ...cpuTable(summary.cpu));
+
   out.push('');
-  out.push('  Targets (issues 6 and 13)');
+  out.push('  Targets (issues 6, 13 and 26)');
   for (const tg of targets) out.push(`    ${tg.met ? 'met   ' : 'MISSED'} ${pad(tg.name, 40)} target ${pad(tg.target, 8)} measured ${tg.measured ?? '—'}`);
   out.push('');
   return out.join('\n');

@@ -41,8 +41,11 @@ import { completeCall, rejoinAfterReload, setupCall } from './calls.mjs';
 import { floorCall } from './floor.mjs';
 import { serveBuild } from './against.mjs';
 import { promptLoad } from './load.mjs';
+import { screensCpu } from './screens.mjs';
 
 const options = JSON.parse(process.env.DUET_BENCH_OPTIONS ?? '{}');
+/** Thrown to skip the rest of the run (--cpu measures only the screens). */
+class Done extends Error {}
 /** When Ben presses Join after Ana's waiting screen shows, in the early-arrival rows. */
 const EARLY_GAPS_MS = [0, 100, 300];
 const rawPath = process.env.DUET_BENCH_RAW;
@@ -62,9 +65,16 @@ const browser = await launch({ camera: options.camera });
 const against = process.env.DUET_BENCH_AGAINST_DIST ? await serveBuild(process.env.DUET_BENCH_AGAINST_DIST) : null;
 const arms = against ? [{ arm: 'A' }, { arm: 'B', baseURL: against.origin }] : [{ arm: 'A' }];
 raw.chromium = await browser.version();
-log(`Chromium ${raw.chromium}; ${JSON.stringify(options)}`);
+log(`Chromium ${raw.chromium}${options.cpuOnly ? ' (--cpu: CPU per screen only)' : `; ${JSON.stringify(options)}`}`);
 
 try {
+  // CPU per screen against the bare pages (issue 26), alone with --cpu, else first: a quiet browser.
+  if (options.cpuRounds > 0) {
+    log(`CPU per screen: ${options.cpuRounds} rounds of ${options.cpuSeconds} s windows`);
+    raw.cpu = await screensCpu(browser, { rounds: options.cpuRounds, seconds: options.cpuSeconds, runId, log });
+  }
+  if (options.cpuOnly) throw new Done();
+
   // The first operations after the emulators start are several times slower: warm up.
   for (let i = 0; i < options.warmup; i++) {
     for (const { arm, baseURL } of arms) {
@@ -207,6 +217,8 @@ try {
       log(`load ${throttled ? 'throttled' : 'unthrottled'} ${i + 1}: ${r.ok ? `prompt ${fmt(r.prompt)} ms, ready to join ${fmt(r.readyToJoin)} ms` : `FAILED: ${r.failure}`}`);
     }
   }
+} catch (e) {
+  if (!(e instanceof Done)) throw e;
 } finally {
   clearInterval(sampleLoad);
   raw.loadavg = load;

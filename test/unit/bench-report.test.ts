@@ -6,7 +6,12 @@ import * as reportModule from '../../scripts/bench/report.mjs';
 
 // The report is plain JavaScript whose shapes grow as it does: read loosely here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { summarize, table } = reportModule as { summarize: (...a: unknown[]) => any; table: (...a: unknown[]) => string };
+const { summarize, summarizeCpu, table, cpuOnlyTable } = reportModule as {
+  summarize: (...a: unknown[]) => any;
+  summarizeCpu: (...a: unknown[]) => any;
+  table: (...a: unknown[]) => string;
+  cpuOnlyTable: (...a: unknown[]) => string;
+};
 
 const call = (ana: number, ben: number, extra: Record<string, unknown> = {}) => ({
   ok: true,
@@ -128,6 +133,31 @@ describe('bench report', () => {
     const text = table(s, meta);
     expect(text).toMatch(/Against main \(abc1234\)/);
     expect(text).toMatch(/both see each other p50: -200 ms \(95 % bootstrap interval -2\d\d … -1\d\d\)/);
+  });
+
+  it('CPU per screen: each screen over its bare counterpart of the same rounds, per round and overall, with the issue 26 targets', () => {
+    const w = (cpu: number) => ({ cpu, byKind: { 'chromium gpu process': cpu / 2 }, timers: 1, frames: 0, getStats: 0.5, animations: 0 });
+    const round = (bareCamera: number, prompt: number, waiting: number, bareCall: number, call: number, still: number, load: number[]) => ({
+      bareCamera: w(bareCamera),
+      bareCall: w(bareCall),
+      app: { '': { prompt: w(prompt), waiting: w(waiting), call: w(call) }, still: { prompt: w(still), waiting: w(still), call: { failure: 'the call did not connect' } } },
+      load,
+    });
+    const raw = { seconds: 15, variants: ['still'], rounds: [round(0.2, 0.5, 0.24, 1.0, 1.1, 0.2, [1.2, 1.4]), round(0.2, 0.7, 0.28, 1.0, 1.1, 0.22, [1.4, 0.9])] };
+    const cpu = summarizeCpu(raw);
+    expect(cpu.app.prompt.mean).toBe(0.6);
+    expect(cpu.app.prompt.ratio).toBe(3);
+    expect(cpu.app.prompt.perRound).toEqual([2.5, 3.5]);
+    expect(cpu.app.waiting.ratio).toBe(1.3);
+    expect(cpu.app.call.ratio).toBe(1.1);
+    expect(cpu.variants[0].prompt.ratio).toBe(1.05);
+    expect(cpu.variants[0].call.failures).toEqual(['the call did not connect', 'the call did not connect']);
+    expect(cpu.load).toEqual({ min: 0.9, max: 1.4 });
+    const text = cpuOnlyTable(cpu, meta);
+    expect(text).toContain('load average 0.9–1.4 over these rounds');
+    expect(text).toMatch(/MISSED CPU: prompt \/ bare camera page +target ≤ ×1\.3 +measured 3/);
+    expect(text).toMatch(/met {4}CPU: waiting screen \/ bare camera page +target ≤ ×1\.3 +measured 1\.3/);
+    expect(text).toMatch(/met {4}CPU: call \/ bare call +target ≤ ×1\.15 +measured 1\.1/);
   });
 
   it('the bootstrap interval holds 0 when the two arms are drawn from the same values', async () => {
