@@ -32,6 +32,22 @@ function holdScripts(page: Page, ms: number): Promise<void> {
   }, ms);
 }
 
+/**
+ * Stops the page's scripts until the returned function is called (the debugger's pause: the
+ * next task of the page's JavaScript waits, as in a frozen tab), for a stop whose end is an
+ * event rather than a length.
+ */
+async function pauseScripts(page: Page): Promise<() => Promise<void>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Debugger.enable');
+  await cdp.send('Debugger.pause');
+  return async () => {
+    await cdp.send('Debugger.resume').catch(() => {}); // not paused yet: nothing to resume
+    await cdp.send('Debugger.disable');
+    await cdp.detach();
+  };
+}
+
 describe.skipIf(blocker)('a page in the background', () => {
   const browser = sharedBrowser();
 
@@ -53,14 +69,16 @@ describe.skipIf(blocker)('a page in the background', () => {
   it('away longer than the presence timeout: the other is told, and coming back reconnects by itself', async () => {
     const { room, ana, ben, close } = await startCall(browser(), 'long background');
     const benUid = await uidOf(ben.page);
-    const held = holdScripts(ben.page, 10_000);
+    // Ben's scripts stay stopped until Ana has been told (a fixed 10 s stop was sometimes over
+    // before she noticed on a loaded machine, and she saw him come back instead).
+    const resume = await pauseScripts(ben.page);
     try {
       // Time passing for Ben's seat (backdated by 200 s), rather than a 2-minute wait.
       await backdateSeat(room, benUid, 200_000);
       await waitForState(ana.page, /call:waiting/, 20_000);
       expect(await statusText(ana.page)).toMatch(/other person left/i);
     } finally {
-      await held;
+      await resume();
     }
     await bothFlowing(ana.page, ben.page, 60_000);
     await close();

@@ -19,8 +19,9 @@ import {
   statusText,
   uniqueRoom,
   waitForState,
+  roomLookedAt,
+  watchRoomLook,
 } from './support.ts';
-import { roomDocId } from './room-id.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`browser tests skipped: ${blocker}`);
@@ -70,6 +71,7 @@ describe.skipIf(blocker)('a call between two people', () => {
     await openApp(ana.page);
     await waitForState(ana.page, /naming/);
     await roomInput(ana.page).fill(room);
+    await watchRoomLook(ben.context, room);
     await openApp(ben.page);
     await waitForState(ben.page, /naming/);
     await roomInput(ben.page).fill(room);
@@ -77,8 +79,9 @@ describe.skipIf(blocker)('a call between two people', () => {
     await ana.page.getByRole('button', { name: 'Join', exact: true }).click();
     await waitForState(ana.page, /call:waiting/);
     await expect.poll(async () => (await emulatorRest(roomPath(room)).then((r) => r.json()))?.fields?.offer?.mapValue, { timeout: 20_000 }).toBeTruthy();
-    // The time a person takes to reach the Join button, not a wait for a result.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Ben presses Join once his page has seen her room (a fixed 1.5 s here was sometimes
+    // shorter than the listen's news on a loaded machine, and his join then rightly read it).
+    await expect.poll(() => roomLookedAt(ben.page), { timeout: 20_000 }).toBeDefined();
     const benSent = firestoreRequests(ben.page);
     await ben.page.getByRole('button', { name: 'Join', exact: true }).click();
     await bothFlowing(ana.page, ben.page);
@@ -108,31 +111,9 @@ describe.skipIf(blocker)('a call between two people', () => {
     // sometimes came after the camera on a loaded machine (a fresh-clone CI run), and the join
     // then rightly read the room first. (A page that never looks at the room gets its camera
     // after 20 s, and fails below.)
-    await ben.context.addInitScript((docId) => {
+    await watchRoomLook(ben.context, room);
+    await ben.context.addInitScript(() => {
       const w = window as unknown as { __roomLookedAt?: number };
-      const nativeFetch = window.fetch;
-      window.fetch = function (this: unknown, ...a: Parameters<typeof fetch>) {
-        const answer = nativeFetch.apply(this, a);
-        const url = a[0] instanceof Request ? a[0].url : String(a[0]);
-        if (url.includes('/Listen/channel')) {
-          void answer.then(async (r) => {
-            // A copy of the stream, read alongside the SDK's: the room's document, then the
-            // listen's target marked CURRENT (the SDK raises its snapshot on that).
-            const reader = r.clone().body?.getReader();
-            const text = new TextDecoder();
-            let tail = '';
-            let named = false;
-            for (;;) {
-              const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
-              if (done || w.__roomLookedAt !== undefined) return void reader?.cancel();
-              tail = tail.slice(-docId.length) + text.decode(value, { stream: true });
-              if (!named && tail.includes(docId)) (named = true), (tail = tail.slice(tail.indexOf(docId)));
-              if (named && tail.includes('CURRENT')) w.__roomLookedAt = performance.now();
-            }
-          }).catch(() => {});
-        }
-        return answer;
-      } as typeof fetch;
       const md = navigator.mediaDevices;
       const gum = md.getUserMedia.bind(md);
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,7 +123,7 @@ describe.skipIf(blocker)('a call between two people', () => {
         while (w.__roomLookedAt === undefined && performance.now() - asked < 20_000) await sleep(50);
         return gum(c);
       };
-    }, roomDocId(room));
+    });
     const sent: string[] = [];
     ben.page.on('request', (r) => {
       const m = /documents:(batchGet|commit)$/.exec(new URL(r.url()).pathname);
@@ -153,7 +134,7 @@ describe.skipIf(blocker)('a call between two people', () => {
     expect(link).toContain('?room=');
     await openApp(ben.page, link!);
     await bothFlowing(ana.page, ben.page);
-    const lookedAt = await ben.page.evaluate(() => (window as unknown as { __roomLookedAt?: number }).__roomLookedAt);
+    const lookedAt = await roomLookedAt(ben.page);
     expect(lookedAt, 'the page looked at the room while the camera prompt showed').toBeDefined();
     expect(sent[0], `Ben's Firestore requests: ${sent.join(', ')}`).toBe('commit');
     expect(sent, `Ben's Firestore requests: ${sent.join(', ')}`).not.toContain('batchGet');

@@ -134,6 +134,45 @@ export function mediaPorts(x: Person | import('@playwright/test').Page): Promise
 }
 
 /** The Firestore path of a room, from the name people type (its id is a hash of the name). */
+/**
+ * Marks when the pages of `context` have seen the room `name` (read it with roomLookedAt): a copy
+ * of the Firestore listen stream (a fetch stream, its WebChannel), read beside the SDK's, that
+ * brought the room's document and then a target change after it (CURRENT on a first look, a
+ * global snapshot on a later change): the SDK raises its snapshot on that. A tap on the
+ * network, not a hook in the app.
+ */
+export async function watchRoomLook(context: import('@playwright/test').BrowserContext, name: string): Promise<void> {
+  await context.addInitScript((docId) => {
+    const w = window as unknown as { __roomLookedAt?: number };
+    const nativeFetch = window.fetch;
+    window.fetch = function (this: unknown, ...a: Parameters<typeof fetch>) {
+      const answer = nativeFetch.apply(this, a);
+      const url = a[0] instanceof Request ? a[0].url : String(a[0]);
+      if (url.includes('/Listen/channel')) {
+        void answer.then(async (r) => {
+          const reader = r.clone().body?.getReader();
+          const text = new TextDecoder();
+          let tail = '';
+          let named = false;
+          for (;;) {
+            const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
+            if (done || w.__roomLookedAt !== undefined) return void reader?.cancel();
+            tail = tail.slice(-docId.length) + text.decode(value, { stream: true });
+            if (!named && tail.includes(docId)) (named = true), (tail = tail.slice(tail.indexOf(docId)));
+            if (named && tail.includes('targetChange')) w.__roomLookedAt = performance.now();
+          }
+        }).catch(() => {});
+      }
+      return answer;
+    } as typeof fetch;
+  }, roomDocId(name));
+}
+
+/** When the page first saw the room watchRoomLook watches (performance.now()), or undefined. */
+export function roomLookedAt(page: import('@playwright/test').Page): Promise<number | undefined> {
+  return page.evaluate(() => (window as unknown as { __roomLookedAt?: number }).__roomLookedAt);
+}
+
 export function roomPath(name: string): string {
   return `/rooms/${roomDocId(name)}`;
 }
