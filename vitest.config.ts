@@ -73,9 +73,11 @@ export default defineConfig({
         },
       },
       {
-        // Network faults are made for real (loopback taken down, packets dropped,
-        // the Firestore emulator frozen), which would disturb any other call in the test
-        // namespace: this project runs after all the others, beside the relay suite only.
+        // Network faults are made for real (loopback taken down, packets dropped, the Firestore
+        // emulator frozen), which would disturb any other call in its network namespace: `npm
+        // test` runs this project and the relay's in a namespace and emulator set of their own,
+        // beside the others (scripts/test.mjs). In one run (not root, or `--project`), the group
+        // order keeps them after all the others.
         test: {
           name: 'faults',
           include: ['test/e2e/faults.test.ts'],

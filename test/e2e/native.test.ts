@@ -88,6 +88,17 @@ describe.skipIf(blocker)('the phone’s own controls', { timeout: 120_000 }, () 
       expect(await recorded(ana.page)).toMatchObject({ mic: expect.arrayContaining([false, true]), camera: expect.arrayContaining([false, true]) });
       expect((await recorded(ana.page)).mic.at(-1)).toBe(true);
 
+      // The system's picture-in-picture (Chromium offers it for a call's tab when hidden): the
+      // other person's picture goes in the floating window, and comes back with the page.
+      expect(await ana.page.evaluate(() => document.pictureInPictureEnabled), 'picture-in-picture in this Chromium').toBe(true);
+      expect(await recorded(ana.page).then((r) => r.handlers)).toContain('enterpictureinpicture');
+      await runAction(ana.page, 'enterpictureinpicture');
+      const inWindow = () => ana.page.evaluate(() => (document.pictureInPictureElement as HTMLElement | null)?.dataset.testid ?? null);
+      await expect.poll(inWindow).toBe('remote-video');
+      await setHidden(ana.page, true);
+      await setHidden(ana.page, false);
+      await expect.poll(inWindow).toBe(null);
+
       await runAction(ana.page, 'hangup');
       await waitForState(ana.page, /naming/);
       await waitForState(ben.page, /call:waiting/, 30_000);
