@@ -1,8 +1,8 @@
 // Calls survive drops (issue 4). Faults are made for real, inside the test run's
 // own network namespace: loopback taken down, UDP dropped by nftables, the
-// Firestore emulator frozen. That disturbs every call in the namespace, so this file
-// has a namespace and emulators of its own (vitest project "faults", scripts/test.mjs).
-// Drops that need no fault (a reload, a closed tab) are in drops.test.ts.
+// Firestore emulator frozen. That disturbs every call in the namespace, so this
+// file runs alone (vitest project "faults", after all others). Drops that need no
+// fault (a reload, a closed tab) are in drops.test.ts, with the other scenarios.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -44,9 +44,8 @@ if (blocker) console.log(`network fault tests skipped: ${blocker}`);
 
 /**
  * The pid of this suite's Firestore emulator: the JVM (downloaded jar or our offline wrapper)
- * in this process's network namespace. The relay world and, under `npm test`, every other
- * suite run beside this one with emulators of their own in other namespaces, which must never
- * be the ones frozen or killed here. "[f]"
+ * in this process's network namespace. The relay suite runs beside this one with an emulator
+ * of its own in another namespace, which must never be the one frozen or killed here. "[f]"
  * keeps pgrep from matching its own shell's command line.
  */
 function firestoreEmulatorPid(): string {
