@@ -205,7 +205,7 @@ async function appCall(browser, { room, seconds, variant }) {
  * { seconds, rounds: [{ bareCamera, bareCall, app: { [variant]: { prompt, waiting, call } } }] }.
  */
 export async function screensCpu(browser, { rounds, seconds, runId, log }) {
-  const asked = Object.entries(JSON.parse(process.env.DUET_BENCH_CPU_CSS ?? '{}'));
+  const asked = Object.entries(JSON.parse(process.env.DUET_BENCH_CPU_CSS || '{}'));
   const variants = { '': null, ...Object.fromEntries(asked.map(([k, v]) => [k, typeof v === 'string' ? { css: v } : v])) };
   const out = { seconds, variants: Object.keys(variants).filter(Boolean), rounds: [] };
   const fmt = (m) => (m?.cpu === undefined ? 'failed' : m.cpu.toFixed(2));
