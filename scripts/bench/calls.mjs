@@ -9,7 +9,7 @@ import { newPerson, nextRemoteFrame, readBench } from './browser.mjs';
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpuBetween, cpuSnapshot } from './cpu.mjs';
-import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore.mjs';
+import { countWritesOnTheWire, roomState, waitForPreOffer } from './firestore-cost.mjs';
 
 const waitForState = (page, pattern, timeout = READY_TIMEOUT_MS) => waitFor(page, pattern, timeout);
 
