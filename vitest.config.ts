@@ -59,10 +59,11 @@ export default defineConfig({
         },
       },
       {
-        // Firefox scenarios (two-page calls), beside the Chromium ones: a worker that would
-        // otherwise sit idle while Firefox ran alone after the in-call controls (110 s of the
-        // run). Not beside the controls: three-page calls and Firefox together took twice as
-        // long (the in-call controls 566 s, Firefox 677 s).
+        // Firefox ESR processes are heavy: their scenarios run after everything else that
+        // uses browsers, so neither skews the other's timings. (Beside the Chromium scenarios,
+        // tried 2026-12-07: 222-276 s instead of 109 s alone in two fresh-clone runs, then in a
+        // third 735 s with 4 of 6 failing on time while the 20-reload marathon beside it took up
+        // to 73 s a reload.)
         test: {
           name: 'firefox',
           include: ['test/e2e/firefox.test.ts'],
@@ -70,6 +71,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
         },
       },
       {
