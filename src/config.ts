@@ -142,7 +142,7 @@ export class RtcConfigSource {
   private turnRequest: Promise<TurnCredentials | null> | null = null;
   private turnFailedAt = -Infinity;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
-  private relayOnly: boolean;
+  private onlyRelay: boolean;
 
   constructor(
     private readonly turnSource: TurnSource | null,
@@ -155,7 +155,7 @@ export class RtcConfigSource {
       log?: (message: string, error?: unknown) => void;
     } = {},
   ) {
-    this.relayOnly = options.relayOnly ?? relayOnlyPreferred();
+    this.onlyRelay = options.relayOnly ?? relayOnlyPreferred();
   }
 
   private now(): number {
@@ -193,9 +193,14 @@ export class RtcConfigSource {
     return this.turnRequest.then((t) => (t ? this.get() : null));
   }
 
-  /** "Hide my address": only relayed candidates, from the next refresh on; kept for next time. */
+  /** "Hide my address": only relayed candidates (the page's one answer to "is it on?"). */
+  get relayOnly(): boolean {
+    return this.onlyRelay;
+  }
+
+  /** "Hide my address" chosen: only relayed candidates, from the next refresh on; kept for next time. */
   setRelayOnly(on: boolean): void {
-    this.relayOnly = on;
+    this.onlyRelay = on;
     setRelayOnlyPreferred(on);
   }
 
@@ -233,11 +238,11 @@ export class RtcConfigSource {
     this.publicConfig ??= fetchPublicIceConfig(this.options.fetcher ?? ((...a) => fetch(...a)));
     let turnReady = this.freshTurn();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    if (waitMs !== undefined && !this.relayOnly) {
+    if (waitMs !== undefined && !this.onlyRelay) {
       turnReady = Promise.race([turnReady, new Promise<TurnCredentials | null>((r) => (timer = setTimeout(() => r(this.usableTurn()), waitMs)))]);
     }
     const [pub, turn] = await Promise.all([this.publicConfig, turnReady]).finally(() => clearTimeout(timer));
-    const policy: RTCIceTransportPolicy = this.relayOnly || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    const policy: RTCIceTransportPolicy = this.onlyRelay || pub.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     return { iceServers: [...pub.iceServers, ...(turn?.iceServers ?? [])], iceTransportPolicy: policy };
   }
 

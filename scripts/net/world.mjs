@@ -57,7 +57,6 @@ function spkiPin(/** @type {string} */ certPem) {
  * @property {(home: 1 | 2, options?: { camera?: 'hd' | 'small' }) => Promise<import('@playwright/test').Browser>} browser
  *   a Chromium inside home 1 or 2; its fake camera 'hd' (the default: the size the app asks for,
  *   1280x720, for figures of a real call) or 'small' (the suites' 320x240 file: far less CPU)
- * @property {string[]} emulatorLog  lines the emulators printed (for failure reports)
  * @property {() => Promise<void>} destroy
  */
 
@@ -79,8 +78,6 @@ export async function startWorld(options = {}) {
   const children = [];
   /** @type {import('@playwright/test').Browser[]} */
   const browsers = [];
-  /** @type {string[]} */
-  const emulatorLog = [];
   const destroyNow = () => {
     for (const c of children) c.kill('SIGKILL');
     topology.destroy(); // kills whatever else runs in the namespaces
@@ -115,9 +112,6 @@ export async function startWorld(options = {}) {
       onOutput: (s) => process.env.DUET_TEST_VERBOSE && process.stdout.write(s),
     });
     children.push(set.child);
-    emulatorLog.push(...set.log);
-    set.child.stdout?.on('data', (/** @type {Buffer} */ c) => emulatorLog.push(c.toString()));
-    set.child.stderr?.on('data', (/** @type {Buffer} */ c) => emulatorLog.push(c.toString()));
 
     const browser = async (/** @type {1 | 2} */ home, { camera = /** @type {'hd' | 'small'} */ ('hd') } = {}) => {
       // Playwright starts this script as the browser; it starts Chromium inside the home.
@@ -135,7 +129,7 @@ export async function startWorld(options = {}) {
       browsers.push(b);
       return b;
     };
-    return { topology, dir, secret, browser, emulatorLog, destroy };
+    return { topology, dir, secret, browser, destroy };
   } catch (e) {
     await destroy();
     throw e;

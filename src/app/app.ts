@@ -5,7 +5,6 @@
 
 import { Call, type CallPhase } from '../call/call.ts';
 import type { RoomBackend } from '../call/backend.ts';
-import { relayOnlyPreferred } from '../config.ts';
 import { CallFeatures } from './call-features.ts';
 import { describeMediaError } from '../media/capture.ts';
 import { Outgoing, type Sending } from '../media/outgoing.ts';
@@ -34,7 +33,6 @@ type JoinFailure = 'full' | 'offline' | 'service-down' | { invalid: string };
 export class App {
   private screen: Screen = { screen: 'starting' };
   private updateReady = false;
-  private relayOnly = relayOnlyPreferred();
   /** The call we are in (null: none). Events of any other call are stale and dropped. */
   private call: Call | null = null;
   private room = '';
@@ -68,10 +66,9 @@ export class App {
           .then(() => this.view.flash(text.copied))
           .catch(() => {}),
       reloadForUpdate: () => applyUpdate(),
-      // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
       notify: () => void this.native.enableNotify(),
+      // "Hide my address" (relay-only ICE): a choice kept for next time, applied from the next call.
       relayOnly: (on) => {
-        this.relayOnly = on;
         this.services.ice.setRelayOnly(on);
         this.render();
       },
@@ -161,7 +158,7 @@ export class App {
   private render(): void {
     const s = this.outgoing.state;
     const controls: Controls = { muted: s.muted, cameraOff: s.cameraOff, facing: s.facing, canFlip: s.options.camera.length > 1 };
-    this.view.render({ ...this.screen, controls, updateReady: this.updateReady, relayOnly: this.relayOnly, notify: this.native.notify });
+    this.view.render({ ...this.screen, controls, updateReady: this.updateReady, relayOnly: this.services.ice.relayOnly, notify: this.native.notify });
   }
 
   private sendingChanged(s: Sending): void {

@@ -2,11 +2,8 @@
 // a notification and a chime when the other person arrives while the page is hidden, and the
 // audio session a call's sound belongs to. Each is used only where the browser has it.
 
-import type { Screen } from '../ui/state.ts';
+import type { NotifyChoice, Screen } from '../ui/state.ts';
 import { text } from '../ui/text.ts';
-
-/** The "Notify me" choice on the waiting screen: asked for only when pressed. */
-export type NotifyChoice = 'off' | 'on' | 'blocked' | 'unsupported';
 
 export interface NativeDeps {
   toggleMic(): void;

@@ -8,8 +8,6 @@ import type { Outbox, PreOffer, RoomBackend, RoomView, Seat } from './backend.ts
 import { Connection, type LinkFactory } from './connection.ts';
 import { HeadStart, type ConnectArgs } from './head-start.ts';
 import { isCurrent, isFreshOffer, type OutboxWrite } from './outbox.ts';
-
-export { ANSWER_WITH_SEAT_WAIT_MS } from './head-start.ts';
 import type { PeerLink } from './peer.ts';
 import type { ConnectionFacts } from './phase.ts';
 

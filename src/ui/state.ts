@@ -1,8 +1,10 @@
 // Everything the screen shows is rendered from one of these.
 
 import type { CallPhase } from '../call/phase.ts';
-import type { NotifyChoice } from '../app/native.ts';
 import type { MediaFailure } from '../media/capture.ts';
+
+/** The "Notify me" choice on the waiting screen (app/native.ts): asked for only when pressed. */
+export type NotifyChoice = 'off' | 'on' | 'blocked' | 'unsupported';
 
 export type Notice = { kind: 'alert' | 'status'; text: string; help?: string };
 

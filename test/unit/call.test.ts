@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Call, type CallPhase } from '../../src/call/call.ts';
 import { HEARTBEAT_MS, PRESENCE_TIMEOUT_MS } from '../../src/call/backend.ts';
-import { ANSWER_WITH_SEAT_WAIT_MS } from '../../src/call/pairing.ts';
+import { ANSWER_WITH_SEAT_WAIT_MS } from '../../src/call/head-start.ts';
 import { POLITE_RESTART_AFTER_MS } from '../../src/call/recovery.ts';
 import { FakeNetwork, type FakeLink } from './fakes/fake-peer.ts';
 import { MemoryServer, type MemoryBackend } from './fakes/memory-backend.ts';
