@@ -115,7 +115,8 @@ table ip duet {
 
 /**
  * Builds the topology. Returns its namespace names, `exec(ns, cmd, args)` argv helpers,
- * `setRouter(n, mode)` and `destroy()` (kills every process inside, removes everything).
+ * `setRouter(n, mode)`, `moveHome(n, { gapMs })` and `addresses(n)` (where home n is now), and
+ * `destroy()` (kills every process inside, removes everything).
  */
 export function createTopology() {
   removeLeftovers();
@@ -187,7 +188,36 @@ export function createTopology() {
   };
   setRouter(1, 'symmetric');
   setRouter(2, 'symmetric');
+  /** Where each home is now (moveHome changes it). */
+  const at = { 1: homeAddresses(1), 2: homeAddresses(2) };
+  let moves = 0;
+  /**
+   * A phone leaving its wifi (issue 27): home k's host gets a new address, and its router a new
+   * public one (wifi to cellular changes both), with `gapMs` of no network in between (0: an
+   * instant swap). Old flows die with the old addresses; the router forgets its mappings.
+   * Resolves with the new addresses once the home can route again.
+   * @param {1 | 2} k @param {{ gapMs?: number }} [options]
+   */
+  const moveHome = async (k, { gapMs = 0 } = {}) => {
+    moves += 1;
+    const router = ns[`router${k}`];
+    const home = ns[`home${k}`];
+    const next = { host: `192.168.${k}.${2 + moves}`, public: `10.200.0.${100 + 10 * moves + k}` };
+    // Delete first, then add (a primary address's removal takes later ones with it).
+    ip('-n', home, 'addr', 'del', `${at[k].host}/24`, 'dev', 'eth0');
+    ip('-n', router, 'addr', 'del', `${at[k].public}/24`, 'dev', 'wan');
+    try {
+      run('ip', ['netns', 'exec', router, 'conntrack', '-F']);
+    } catch {}
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+    ip('-n', router, 'addr', 'add', `${next.public}/24`, 'dev', 'wan');
+    ip('-n', home, 'addr', 'add', `${next.host}/24`, 'dev', 'eth0');
+    // The default route went with the old address.
+    ip('-n', home, 'route', 'replace', 'default', 'via', `192.168.${k}.1`);
+    at[k] = next;
+    return next;
+  };
   /** argv that runs `cmd args` inside namespace `n`. */
   const exec = (n, cmd, args = []) => ['ip', ['netns', 'exec', n, cmd, ...args]];
-  return { id, ns, setRouter, exec, destroy };
+  return { id, ns, setRouter, moveHome, addresses: (/** @type {1 | 2} */ k) => at[k], exec, destroy };
 }

@@ -9,7 +9,7 @@ import { CallFeatures } from './call-features.ts';
 import { describeMediaError } from '../media/capture.ts';
 import { Outgoing, type Sending } from '../media/outgoing.ts';
 import { ScreenWakeLock } from '../media/wake-lock.ts';
-import { isOffline, serverReachable, whenBackOnline } from '../net/reachability.ts';
+import { connectionInfo, isOffline, serverReachable, whenBackOnline } from '../net/reachability.ts';
 import { inviteLink, parseRoomName, roomInUrl } from '../rooms/names.ts';
 import { missingForCalls } from '../browser-support.ts';
 import { applyUpdate, registerServiceWorker } from '../sw-bridge.ts';
@@ -109,8 +109,10 @@ export class App {
         if (off && this.screen.screen === 'naming') this.waitForNetwork();
       });
     });
-    // Back online: don't wait for the next scheduled ICE restart.
-    window.addEventListener('online', () => this.call?.restartIce());
+    // Back online, or on another kind of network (wifi to cellular, where the browser says
+    // so): the path in use may be gone, and only this side knows. Restart ICE from here now.
+    window.addEventListener('online', () => this.call?.networkChanged());
+    connectionInfo()?.addEventListener('change', () => this.call?.networkChanged());
     // Back in front (screen on again, tab shown, page unfrozen): catch up at once.
     const wake = () => document.visibilityState === 'visible' && this.call?.wake();
     document.addEventListener('visibilitychange', wake);

@@ -105,6 +105,12 @@ export interface RoomBackend {
   now(): number;
   /** A Firebase ID token for this user, for the app's own Cloud Function (TURN credentials). */
   idToken?(): Promise<string>;
+  /**
+   * Our connection to the server may be dead without knowing it: the network under it changed
+   * (a phone left its wifi), and a stream opened on the old address waits for a timeout that
+   * took 45 s in the NAT world. Open it again now; listeners and unsent writes carry over.
+   */
+  reconnect?(): void;
 }
 
 // Presence, in numbers. firestore.rules repeats PRESENCE_TIMEOUT_MS (presenceTimeout()), and

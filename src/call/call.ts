@@ -152,9 +152,17 @@ export class Call {
     if (!this.ended) this.pairing.relayArrived(config);
   }
 
-  /** Asks for an ICE restart now if the connection is down (e.g. the network came back). */
+  /** Asks for an ICE restart now if the connection is down. */
   restartIce(): void {
     this.pairing.restartIce();
+  }
+
+  /**
+   * Our network changed (came back, or changed kind: wifi to cellular): the path in use may
+   * be gone and the other side cannot know, so ICE restarts from here at once.
+   */
+  networkChanged(): void {
+    if (!this.ended) this.pairing.networkChanged();
   }
 
   private end(reason: 'seat-lost' | 'room-gone'): void {
@@ -197,7 +205,9 @@ export class Call {
     this.room = room;
     if (room.live) this.subscribeInbox();
     this.reconcile('room');
-    if (backOnline) this.restartIce();
+    // Our signaling was cut off and is back: our network was gone or changed. (Not
+    // networkChanged: its reconnection would cut the signaling off and bring it back again.)
+    if (backOnline) this.pairing.restartNow();
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Outbox, Seat } from './backend.ts';
 import { InboxReceiver, isFreshOffer, OutboxSender, type OutboxWrite, type HandedOut } from './outbox.ts';
 import type { ConnectionFacts } from './phase.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
+import { Pulse } from './pulse.ts';
 import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
 
 export type LinkFactory = (options: PeerLinkOptions) => PeerLink;
@@ -33,6 +34,8 @@ export interface ConnectionOptions {
   /** Renewed ICE servers before a restart (relay credentials expire), or null to keep them. */
   refreshRtcConfig?: () => Promise<RTCConfiguration | null>;
   fail: (error: unknown) => void;
+  /** Our network changed (a new address of ours, see PeerLinkOptions.onNewAddress). */
+  onNetworkChange?: () => void;
 }
 
 /** How a connection is doing, for the phase shown. */
@@ -44,6 +47,9 @@ export class Connection {
   private readonly outbox: OutboxSender;
   private readonly inbox = new InboxReceiver();
   private readonly recovery: Recovery;
+  private readonly pulse: Pulse;
+  /** Offers the other side sent on this connection (its pre-offer we answer counts). */
+  private offersReceived: number;
   peerUid: string | null;
   peerSession: string | null;
   peerPc: string | null;
@@ -68,13 +74,19 @@ export class Connection {
     this.peerPc = o.peerPc;
     this.outbox = new OutboxSender(o.session, o.id, o.write);
     this.held = o.held ?? false;
+    this.offersReceived = o.offer ? 1 : 0;
     if (o.peer && !this.held) this.outbox.address({ uid: o.peer.uid, session: o.peer.session, pc: o.peerPc });
     this.recovery = new Recovery({
       canRestart: () => this.canRestart(),
       polite: () => this.peerUid !== null && o.polite(this.peerUid),
       negotiated: () => this.link.hasRemote(),
       restart: () => void this.restart(),
+      offersReceived: () => this.offersReceived,
       changed: o.onChange,
+    });
+    this.pulse = new Pulse({
+      silent: () => this.recovery.onSilent(),
+      heard: () => this.recovery.onHeard(),
     });
     this.link = (o.createLink ?? createPeerLink)({
       id: o.id,
@@ -88,8 +100,10 @@ export class Connection {
         this.recovery.onState(state);
         o.onChange();
       },
+      onNewAddress: () => o.onNetworkChange?.(),
       fail: o.fail,
     });
+    void this.link.beat.then((channel) => this.pulse.attach(channel));
     if (o.peer) this.recovery.watchPath();
   }
 
@@ -175,7 +189,10 @@ export class Connection {
     if (this.peerPc === null) this.peerPc = box.pc;
     if (box.pc !== this.peerPc) return isFreshOffer(box) ? 'restart' : 'ok';
     if (box.toPc !== '' && box.toPc !== this.link.id) return 'ok'; // meant for an older pc of ours
-    for (const m of this.inbox.take(box)) this.link.receive(m);
+    for (const m of this.inbox.take(box)) {
+      if (m.description?.type === 'offer') this.offersReceived += 1;
+      this.link.receive(m);
+    }
     return 'ok';
   }
 
@@ -214,6 +231,14 @@ export class Connection {
   /** Restarts ICE now if it is down and a restart may go out (the network came back). */
   restartIfDown(): void {
     this.recovery.attempt();
+  }
+
+  /**
+   * Our network changed (the browser says so): the path in use may be gone, and the other
+   * side cannot know. ICE restarts from here at once, up or down, if a restart may go out.
+   */
+  networkChanged(): void {
+    this.recovery.attempt({ now: true });
   }
 
   private async restart(): Promise<void> {
@@ -260,6 +285,7 @@ export class Connection {
   close(): void {
     clearTimeout(this.lateRelayTimer); // after this, relayArrived's check never runs
     this.outbox.close();
+    this.pulse.stop();
     this.recovery.close();
     this.link.close();
   }

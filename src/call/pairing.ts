@@ -92,6 +92,20 @@ export class Pairing {
     this.conn?.restartIfDown();
   }
 
+  /**
+   * Our network changed: the signaling connection may be on the old address, and the current
+   * connection restarts ICE from this side at once.
+   */
+  networkChanged(): void {
+    this.host.backend.reconnect?.();
+    this.restartNow();
+  }
+
+  /** The current connection restarts ICE from this side at once (see Connection.networkChanged). */
+  restartNow(): void {
+    this.conn?.networkChanged();
+  }
+
   /** The current connection as the phase sees it (null: none). */
   connection(): ConnectionFacts | null {
     const c = this.conn;
@@ -242,6 +256,7 @@ export class Pairing {
         this.reconcile('connection');
       },
       online: () => host.room()?.live === true,
+      onNetworkChange: () => this.conn === c && this.networkChanged(),
       fail: (e) => host.fail(e, 'negotiating the connection'),
     });
     this.conn = c;

@@ -23,6 +23,11 @@ export interface PeerLinkOptions {
   send: (message: SignalMessage) => void;
   onRemoteStream: (stream: MediaStream) => void;
   onConnectionState: (state: RTCPeerConnectionState) => void;
+  /**
+   * The browser found an address of ours it had not used before, after its first gathering:
+   * our network changed (a phone left its wifi). Chromium gathers on a new network by itself.
+   */
+  onNewAddress?: () => void;
   fail: (error: unknown) => void;
 }
 
@@ -40,6 +45,8 @@ export interface PeerLink {
    * the very first offer and answer; an answering link makes it once the offer is applied.
    */
   readonly channel: Promise<RTCDataChannel>;
+  /** The pulse's channel (src/call/pulse.ts): negotiated too, unordered, never resent. */
+  readonly beat: Promise<RTCDataChannel>;
   receive(message: SignalMessage): void;
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
@@ -120,10 +127,21 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     }
     if (!closed) options.onConnectionState(pc.connectionState);
   };
+  // Our addresses as ICE gathered them (host and reflexive), to notice a new one.
+  const addresses = new Set<string>();
+  let gatheredOnce = false;
+  pc.onicegatheringstatechange = () => {
+    if (pc.iceGatheringState === 'complete') gatheredOnce = true;
+  };
   pc.onicecandidate = ({ candidate }) => {
     // A null candidate marks the end of gathering; the transport learns it from
     // pc.iceGatheringState, so only real candidates are sent.
-    if (candidate && candidate.candidate) send({ candidate: candidate.toJSON() });
+    if (!candidate || !candidate.candidate) return;
+    send({ candidate: candidate.toJSON() });
+    const address = candidate.type === 'relay' ? null : candidate.address;
+    if (!address || addresses.has(address)) return;
+    addresses.add(address);
+    if (gatheredOnce && !closed) options.onNewAddress?.();
   };
   pc.onnegotiationneeded = () =>
     enqueue(async () => {
@@ -157,8 +175,15 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   // extra round trip. An answerer makes it after applying the offer: made earlier, it would
   // fire negotiationneeded and start an offer of its own.
   let openChannel = (): void => {};
+  let openBeat = (): void => {};
   const channel = new Promise<RTCDataChannel>((resolve) => {
-    openChannel = () => resolve(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
+    openChannel = () => {
+      resolve(pc.createDataChannel('duet', { negotiated: true, id: 0 }));
+      openBeat();
+    };
+  });
+  const beat = new Promise<RTCDataChannel>((resolve) => {
+    openBeat = () => resolve(pc.createDataChannel('beat', { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }));
   });
 
   if (options.offer) {
@@ -210,6 +235,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     id: options.id,
     pc,
     channel,
+    beat,
     localSdp: () => pc.localDescription?.sdp ?? null,
     hasRemote: () => pc.remoteDescription !== null,
     isStable: () => pc.signalingState === 'stable',
@@ -251,7 +277,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     close() {
       closed = true;
       clearTimeout(fullSizeTimer);
-      pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
+      pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = pc.onicegatheringstatechange = null;
       pc.close();
     },
   };

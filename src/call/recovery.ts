@@ -19,6 +19,12 @@ export const POLITE_RESTART_AFTER_MS = 12_000;
  * Browsers take 10-30 s to declare "failed" by themselves; people should not wait that long.
  */
 export const NO_PATH_AFTER_MS = 12_000;
+/**
+ * The pulse fell silent (pulse.ts: the path is gone, long before the browser says so).
+ * The impolite side restarts at once; the polite side waits this long for its offer, and
+ * restarts itself only if none came: the impolite side may be the one without a network.
+ */
+export const POLITE_SILENT_WAIT_MS = 2_000;
 
 export interface RecoveryHooks {
   /** True when a restart may go out now: signaling reachable, peer known, nothing in flight. */
@@ -28,6 +34,8 @@ export interface RecoveryHooks {
   negotiated(): boolean;
   /** Restart ICE (fresh relay credentials first, where they expire). */
   restart(): void;
+  /** How many offers the other side has sent this connection so far. */
+  offersReceived(): number;
   /** The health below changed in a way the phase shows (connected, no path). */
   changed(): void;
 }
@@ -43,6 +51,14 @@ export class Recovery {
   private retryTimer: ReturnType<typeof setInterval> | null = null;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private pathTimer: ReturnType<typeof setTimeout> | null = null;
+  private politeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The pulse hears nothing (see onSilent); the browser may still say "connected". */
+  private silent = false;
+  /**
+   * This side saw why the path is gone (its network changed, its pulse fell silent) and owes
+   * a restart, polite or not, at the first chance (signaling may be out of reach just then).
+   */
+  private owed = false;
   private closed = false;
 
   constructor(private readonly hooks: RecoveryHooks) {}
@@ -63,30 +79,72 @@ export class Recovery {
     this.state = state;
     if (state === 'connected') {
       this.everConnected = true;
-      this.downSince = 0;
-      this.clearTimers();
       this.setNoPath(false);
+      if (!this.silent) this.up();
       return;
     }
     if (state === 'failed' && !this.everConnected) this.setNoPath(true);
-    if ((state === 'disconnected' || state === 'failed') && !this.retryTimer) {
-      this.downSince = performance.now();
-      // Often a blip that heals by itself within a couple of seconds. If not, restart
-      // ICE, and keep restarting while the connection stays down: an interface that
-      // disappeared and came back (network lost, Wi-Fi to mobile) yields new
-      // candidates only to a fresh gathering. Neither browser recovers from
-      // "failed" on its own.
-      this.retryTimer = setInterval(() => this.attempt(), ICE_RETRY_MS);
-      this.graceTimer = setTimeout(() => this.attempt(), DISCONNECTED_GRACE_MS);
-    }
+    // Often a blip that heals by itself within a couple of seconds. If not, restart ICE.
+    if (state === 'disconnected' || state === 'failed') this.down(DISCONNECTED_GRACE_MS);
   }
 
-  /** Restarts ICE now if the connection is down and the policy allows it. */
-  attempt(): void {
-    if (this.closed || this.state === 'connected') return;
+  /**
+   * The pulse heard nothing for a second: the path is gone (a network change, a cut),
+   * seconds before the browser's own checks say so. The impolite side restarts at once; the
+   * polite side if no offer came within POLITE_SILENT_WAIT_MS.
+   */
+  onSilent(): void {
+    if (this.closed || this.silent) return;
+    this.silent = true;
+    this.down(null);
+    if (!this.hooks.polite()) return this.attempt({ now: true });
+    const offers = this.hooks.offersReceived();
+    if (this.politeTimer) clearTimeout(this.politeTimer);
+    this.politeTimer = setTimeout(() => {
+      this.politeTimer = null;
+      if (this.silent && this.hooks.offersReceived() === offers) this.attempt({ now: true });
+    }, POLITE_SILENT_WAIT_MS);
+  }
+
+  /** The pulse hears the other side again. */
+  onHeard(): void {
+    this.silent = false;
+    if (this.state === 'connected') this.up();
+  }
+
+  /**
+   * Restarts ICE if the connection is down and the policy allows it. `now`: this side saw
+   * why (its network changed, its pulse fell silent), so it does not leave the restart to the
+   * other side, and restarts even if the browser still calls the path up; perfect negotiation
+   * resolves two restarts that cross. Owed until it can go out (see `owed`).
+   */
+  attempt({ now = false } = {}): void {
+    if (this.closed) return;
+    if (now) this.owed = true;
+    if (this.state === 'connected' && !this.silent && !this.owed) return;
     if (!this.hooks.canRestart()) return;
-    if (this.hooks.polite() && performance.now() - this.downSince < POLITE_RESTART_AFTER_MS) return;
+    if (!this.owed && this.hooks.polite() && performance.now() - this.downSince < POLITE_RESTART_AFTER_MS) return;
+    this.owed = false;
     this.hooks.restart();
+  }
+
+  /**
+   * Down from now (unless already): while it stays down, ICE is restarted every ICE_RETRY_MS,
+   * the first time after `graceMs` (null: the caller restarts now). An interface that
+   * disappeared and came back (network lost, Wi-Fi to mobile) yields new candidates only to
+   * a fresh gathering; neither browser recovers from "failed" on its own.
+   */
+  private down(graceMs: number | null): void {
+    if (this.retryTimer) return;
+    this.downSince = performance.now();
+    this.retryTimer = setInterval(() => this.attempt(), ICE_RETRY_MS);
+    if (graceMs !== null) this.graceTimer = setTimeout(() => this.attempt(), graceMs);
+  }
+
+  private up(): void {
+    this.downSince = 0;
+    this.owed = false;
+    this.clearTimers();
   }
 
   close(): void {
@@ -105,6 +163,7 @@ export class Recovery {
   private clearTimers(): void {
     if (this.retryTimer) clearInterval(this.retryTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.retryTimer = this.graceTimer = null;
+    if (this.politeTimer) clearTimeout(this.politeTimer);
+    this.retryTimer = this.graceTimer = this.politeTimer = null;
   }
 }

@@ -57,3 +57,11 @@ export function whenBackOnline(back: () => void): () => void {
 export async function isOffline(): Promise<boolean> {
   return navigator.onLine === false && !(await serverReachable());
 }
+
+/**
+ * The Network Information API's object, where the browser has it (Chromium; not Firefox or
+ * Safari): its `change` event fires when the kind of network changes, wifi to cellular.
+ */
+export function connectionInfo(): EventTarget | null {
+  return (navigator as Navigator & { connection?: EventTarget }).connection ?? null;
+}

@@ -19,6 +19,8 @@ import {
 import {
   connectFirestoreEmulator,
   collection,
+  disableNetwork,
+  enableNetwork,
   FieldPath,
   getFirestore,
   onSnapshot,
@@ -241,6 +243,16 @@ class FirestoreBackend implements RoomBackend {
   async clearOffer(name: string): Promise<void> {
     const s = await this.keys.of(name);
     await updateDoc(roomRef(this.db, s.id), 'offer', null, 'expires', expires());
+  }
+
+  /** One reconnection at a time; a call for one while it runs is that one. */
+  private reconnecting: Promise<void> | null = null;
+
+  reconnect(): void {
+    this.reconnecting ??= disableNetwork(this.db)
+      .then(() => enableNetwork(this.db))
+      .catch((e) => console.warn('Duet: reconnecting to the server failed', e))
+      .finally(() => (this.reconnecting = null));
   }
 
   async heartbeat(name: string, session: string): Promise<'ok' | 'lost'> {

@@ -52,6 +52,7 @@ export class FakeLink implements PeerLink {
   readonly pc = {} as RTCPeerConnection;
   /** No data channel in the fake network (the channel protocol has its own tests). */
   readonly channel = new Promise<RTCDataChannel>(() => {});
+  readonly beat = new Promise<RTCDataChannel>(() => {});
   polite: boolean;
   signaling: 'stable' | 'have-local-offer' = 'stable';
   state: RTCPeerConnectionState = 'new';
