@@ -9,6 +9,9 @@ import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer.ts';
 import { Pulse } from './pulse.ts';
 import { DISCONNECTED_GRACE_MS, Recovery } from './recovery.ts';
 
+/** An offer of ours unanswered this long is taken back when a restart is due (see canRestart). */
+export const UNANSWERED_OFFER_MS = 4_000;
+
 export type LinkFactory = (options: PeerLinkOptions) => PeerLink;
 
 export interface ConnectionOptions {
@@ -277,9 +280,16 @@ export class Connection {
     }, DISCONNECTED_GRACE_MS);
   }
 
-  /** A restart may go out now: signaling reachable, the other side known, nothing in flight. */
+  /**
+   * A restart may go out now: signaling reachable, the other side known, nothing in flight,
+   * or only an offer of ours that waited UNANSWERED_OFFER_MS in vain. The outbox holds one
+   * description, the latest: an answer replaced by a newer offer before the other side read
+   * it left both sides waiting on each other for good (seen once in 8 address changes in the
+   * NAT world, both 'have-local-offer', no restart allowed).
+   */
   private canRestart(): boolean {
-    return this.o.online() && this.peerUid !== null && this.link.isStable();
+    if (!this.o.online() || this.peerUid === null) return false;
+    return this.link.isStable() || this.link.offerWaitingMs() > UNANSWERED_OFFER_MS;
   }
 
   close(): void {

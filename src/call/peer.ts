@@ -40,6 +40,8 @@ export interface PeerLink {
   hasRemote(): boolean;
   /** No negotiation in flight (nothing waits for an answer). */
   isStable(): boolean;
+  /** How long our current offer has waited for its answer (0: none waits). */
+  offerWaitingMs(): number;
   /**
    * The call's data channel (state and chat, src/call/channel.ts). Negotiated, so it is in
    * the very first offer and answer; an answering link makes it once the offer is applied.
@@ -95,6 +97,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let makingOffer = false;
   let ignoreOffer = false;
   let settingRemoteAnswer = false;
+  /** When our current offer went out (performance.now()), for offerWaitingMs. */
+  let offeredAt = 0;
   // Work is chained so every message sees the state the previous one left.
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (job: () => Promise<void>) => {
@@ -149,6 +153,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       makingOffer = true;
       try {
         await pc.setLocalDescription();
+        offeredAt = performance.now();
         if (pc.localDescription) send({ description: pc.localDescription.toJSON() });
         await startSmall();
       } finally {
@@ -239,6 +244,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     localSdp: () => pc.localDescription?.sdp ?? null,
     hasRemote: () => pc.remoteDescription !== null,
     isStable: () => pc.signalingState === 'stable',
+    offerWaitingMs: () => (pc.signalingState === 'have-local-offer' && offeredAt ? performance.now() - offeredAt : 0),
     receive(message) {
       enqueue(async () => {
         if (!closed) await applyMessage(message);
@@ -263,7 +269,14 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       if (closed) return;
       // Fresh TURN credentials (they expire) go in before the new gathering starts.
       if (config) pc.setConfiguration(config);
-      pc.restartIce();
+      if (pc.signalingState !== 'have-local-offer') return pc.restartIce();
+      // An offer of ours that was never answered (see Connection.canRestart): take it back
+      // and offer afresh.
+      enqueue(async () => {
+        if (closed || pc.signalingState !== 'have-local-offer') return;
+        await pc.setLocalDescription({ type: 'rollback' });
+        pc.restartIce();
+      });
     },
     setPolite(value) {
       polite = value;

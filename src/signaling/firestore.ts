@@ -25,7 +25,6 @@ import {
   getFirestore,
   onSnapshot,
   query,
-  runTransaction,
   serverTimestamp,
   setDoc,
   Timestamp,
@@ -39,6 +38,7 @@ import { acquireIdentitySlot } from './identity.ts';
 import { expires, joinAsSeen, joinRoom, leaveRoom, outboxRef, parseRoom, roomRef, type JoinOptions, type StoredOffer } from './join.ts';
 import { PageHideLeave } from './pagehide.ts';
 import { PreparedRoom } from './prepared.ts';
+import { restSet } from './rest-write.ts';
 import { RoomKeys } from './room-keys.ts';
 import { openOffer, openOutbox, sealOffer, sealOutbox } from './sealed.ts';
 
@@ -60,10 +60,9 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
   }
   const uid = await signIn(auth);
   const projectId = config.projectId ?? '';
-  const pageHide = new PageHideLeave(`${restBase}/v1/projects/${projectId}/databases/(default)/documents`, uid, () =>
-    auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null),
-  );
-  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth);
+  const documents = `${restBase}/v1/projects/${projectId}/databases/(default)/documents`;
+  const pageHide = new PageHideLeave(documents, uid, () => (auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null)));
+  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth, documents);
 }
 
 async function signIn(auth: Auth): Promise<string> {
@@ -72,6 +71,9 @@ async function signIn(auth: Auth): Promise<string> {
   const { user } = await signInAnonymously(auth);
   return user.uid;
 }
+
+/** A direct (urgent) outbox write that takes longer than this goes through the SDK instead. */
+const URGENT_WRITE_TIMEOUT_MS = 3_000;
 
 /** Runs async steps one after another, so snapshots are delivered in the order they came. */
 function serial(): (step: () => Promise<void>) => void {
@@ -97,6 +99,8 @@ class FirestoreBackend implements RoomBackend {
     salt: string,
     private readonly pageHide: PageHideLeave,
     private readonly auth: Auth,
+    /** The database's REST base, ".../v1/projects/{p}/databases/(default)/documents". */
+    private readonly documents: string,
   ) {
     this.keys = new RoomKeys(salt);
     this.prepared = new PreparedRoom(db, this.keys);
@@ -220,15 +224,16 @@ class FirestoreBackend implements RoomBackend {
     const s = await this.keys.of(name);
     const ref = outboxRef(roomRef(this.db, s.id), this.uid);
     const data = await sealOutbox(s, this.uid, box);
-    if (urgent) {
-      // A read-free transaction is committed with one request. The first plain write of
-      // a page must first open the SDK's write stream (two more round trips, ~80 ms
-      // measured on the emulator), which the person waiting for the call would feel.
+    if (urgent && this.auth.currentUser) {
+      // One REST commit is one request. The first plain write of a page must first open the
+      // SDK's write stream (two more round trips, ~80 ms measured on the emulator), which
+      // the person waiting for the call would feel. Not an SDK transaction: its commit holds
+      // the SDK's queue until answered (see rest-write.ts).
       try {
-        await runTransaction(this.db, async (tx) => void tx.set(ref, data), { maxAttempts: 1 });
+        await restSet(this.documents, await this.auth.currentUser.getIdToken(), ref.path, data, ['at'], URGENT_WRITE_TIMEOUT_MS);
         return;
       } catch (e) {
-        // Offline or refused: the ordinary path queues and retries.
+        // Offline, slow or refused: the ordinary path queues and retries.
         console.warn('Duet: direct outbox write failed, queueing it', e);
       }
     }

@@ -102,6 +102,10 @@ export class FakeLink implements PeerLink {
   isStable(): boolean {
     return this.signaling === 'stable';
   }
+  /** The fake network never loses an answer. */
+  offerWaitingMs(): number {
+    return 0;
+  }
   receive(message: SignalMessage): void {
     this.received.push(message);
     this.enqueue(() => this.apply(message));
