@@ -8,42 +8,9 @@
 //   node scripts/bench/handover.mjs [--rounds N] [--gap MS,...] [--home 1|2,...]
 // runs it alone (builds nothing: dist/ must be built).
 import { fileURLToPath } from 'node:url';
-import { bothFlowing, joinRoom, uniqueRoom, waitForState } from '../drive/people.mjs';
+import { bothFlowing, joinRoom, uniqueRoom, videoBackAfter, waitForState } from '../drive/people.mjs';
 import { installProbes } from '../drive/probes.mjs';
 import { APP_URL, relayBlocker, startWorld } from '../net/world.mjs';
-
-/** Decoded frames of the remote video the page shows (a number; -1 while it shows none). */
-const framesOf = (/** @type {import('@playwright/test').Page} */ page) =>
-  page.evaluate(async () => {
-    const f = await window.__duetTest.shownFrames();
-    return typeof f === 'string' ? -1 : f.frames;
-  });
-
-/**
- * Resolves with the time (Date.now()) a page's video came back after `since`: the first
- * sample after a stall (no new frame for 300 ms) in which 5 more frames were decoded than at
- * the stall. A page whose video never stalls within 2 s came back at `since`; null: not back
- * within `timeoutMs`.
- */
-async function backAfter(/** @type {import('@playwright/test').Page} */ page, /** @type {number} */ since, /** @type {number} */ timeoutMs) {
-  let last = await framesOf(page).catch(() => -1);
-  let same = 0;
-  let stalledAt = /** @type {number | null} */ (null);
-  while (Date.now() < since + timeoutMs) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = await framesOf(page).catch(() => -1);
-    same = now === last ? same + 1 : 0;
-    last = now;
-    if (stalledAt === null) {
-      if (same >= 3) stalledAt = now;
-      else if (Date.now() - since > 2_000) return since; // never stalled
-      continue;
-    }
-    if (now < stalledAt) stalledAt = now; // a new connection's receiver counts from its own start
-    if (now >= stalledAt + 5) return Date.now();
-  }
-  return null;
-}
 
 /** Logs what each peer connection and the page's network signals do, with times (verbose runs). */
 function tracePeerConnections() {
@@ -120,7 +87,7 @@ export async function handoverRounds({ rounds, dist, log, kinds = [{ home: 1, ga
     for (let i = 0; i < rounds; i++) {
       for (const kind of out.kinds) {
         const since = Date.now();
-        const watching = Promise.all([backAfter(ana, since, timeoutMs + kind.gapMs), backAfter(ben, since, timeoutMs + kind.gapMs)]);
+        const watching = Promise.all([videoBackAfter(ana, since, timeoutMs + kind.gapMs), videoBackAfter(ben, since, timeoutMs + kind.gapMs)]);
         if (process.env.DUET_TEST_VERBOSE) console.log(`${Date.now() - t0} moving home ${kind.home}`);
         await world.topology.moveHome(kind.home, { gapMs: kind.gapMs });
         if (process.env.DUET_TEST_VERBOSE) console.log(`${Date.now() - t0} moved`);

@@ -339,6 +339,39 @@ export async function bothFlowing(/** @type {Driven} */ a, /** @type {Driven} */
   await expectRemoteVideoFlowing(b, timeout);
 }
 
+/** Decoded frames of the remote video the page shows (a number; -1 while it shows none). */
+const framesOf = (/** @type {Driven} */ x) =>
+  asPerson(x).evaluate(async () => {
+    const f = await window.__duetTest.shownFrames();
+    return typeof f === 'string' ? -1 : f.frames;
+  });
+
+/**
+ * Resolves with the time (Date.now()) a page's video came back after `since`: the first
+ * sample after a stall (no new frame for 300 ms) in which 5 more frames were decoded than at
+ * the stall. A page whose video never stalls within 2 s came back at `since`; null: not back
+ * within `timeoutMs`.
+ */
+export async function videoBackAfter(/** @type {Driven} */ x, /** @type {number} */ since, /** @type {number} */ timeoutMs) {
+  let last = await framesOf(x).catch(() => -1);
+  let same = 0;
+  let stalledAt = /** @type {number | null} */ (null);
+  while (Date.now() < since + timeoutMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await framesOf(x).catch(() => -1);
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (stalledAt === null) {
+      if (same >= 3) stalledAt = now;
+      else if (Date.now() - since > 2_000) return since; // never stalled
+      continue;
+    }
+    if (now < stalledAt) stalledAt = now; // a new connection's receiver counts from its own start
+    if (now >= stalledAt + 5) return Date.now();
+  }
+  return null;
+}
+
 /** Whether the remote stream carries a live audio track. */
 export function remoteHasLiveAudio(/** @type {Driven} */ x) {
   return asPerson(x).evaluate(() => {

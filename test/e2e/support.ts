@@ -36,6 +36,7 @@ export {
   seen,
   stateOf,
   statusText,
+  videoBackAfter,
   waitUntil,
 } from '../../scripts/drive/people.mjs';
 export { Browser, Person, asPerson, bothFlowing, joinRoom, launch, uniqueRoom, waitForState, firefoxBlocker, CHROMIUM, chromiumArgs };

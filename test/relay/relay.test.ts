@@ -11,8 +11,10 @@ import {
   remoteHasLiveAudio,
   trackPeerConnections,
   uniqueRoom,
+  videoBackAfter,
   waitForState,
 } from '../e2e/support.ts';
+import { chatTexts } from '../e2e/controls-support.ts';
 import { APP_URL, homeAddresses, relayBlocker, startWorld, TURN_IP, type World } from '../../scripts/net/world.mjs';
 import { RELAY_ONLY_KEY, TURN_CREDENTIALS_PATH } from '../../src/config.ts';
 import { roomInput } from '../e2e/support.ts';
@@ -369,6 +371,34 @@ describe.skipIf(blocker)('calls across NATs, through a TURN relay', () => {
     expect(Math.max(...expiries)).toBeGreaterThan(Date.now());
     const relayed = await callThroughRelay(ana.page, ben.page);
     expect(relayed.yes, relayed.pairs).toBe(true);
+    await close();
+  });
+
+  // Last in this file: it moves the homes to new addresses (the scenarios above assert the
+  // homes' first ones).
+  it('a phone that changes network mid-call (new address, new public address; at once, then after 3 s without any): video comes back both ways, and chat typed meanwhile arrives once', async () => {
+    world.topology.setRouter(1, 'cone');
+    world.topology.setRouter(2, 'cone');
+    const { ana, ben, close } = await call('handover');
+    await bothFlowing(ana.page, ben.page, 30_000);
+    await ana.page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const input = ana.page.getByRole('textbox', { name: 'Message' });
+    const sent: string[] = [];
+    for (const [home, gapMs] of [[1, 0], [2, 3_000]] as const) {
+      const since = Date.now();
+      const watching = Promise.all([videoBackAfter(ana.page, since, 30_000 + gapMs), videoBackAfter(ben.page, since, 30_000 + gapMs)]);
+      const moving = world.topology.moveHome(home, { gapMs });
+      const text = `typed while home ${home} moves`;
+      await input.fill(text);
+      await input.press('Enter');
+      sent.push(text);
+      const at = (await moving, Date.now());
+      const [a, b] = await watching;
+      const where = world.topology.addresses(home);
+      expect(a !== null && b !== null, `video back both ways within 30 s of home ${home}'s move to ${where.host} (${where.public}): Ana ${a}, Ben ${b}`).toBe(true);
+      figures.push(`handover of home ${home}${gapMs ? ` after ${gapMs / 1000} s without a network` : ', at once'}: video back both ways ${Math.max(a!, b!) - at} ms after the new address`);
+    }
+    await expect.poll(() => chatTexts(ben.page), { timeout: 20_000 }).toEqual(sent);
     await close();
   });
 
