@@ -18,6 +18,9 @@
 //          --more-candidates N (3: calls with 3 extra network interfaces, namespace only)
 //          --relay N (5): calls between two homes behind NAT routers, direct and through the TURN
 //                         relay, each, in the relay world of the relay suite (root; after the rest)
+//          --handover N (10): rounds of each kind of network change mid-call (home 1 or 2 gets new
+//                         addresses, at once or after 3 s without a network), in the relay world
+//                         (root; after the rest; scripts/bench/handover.mjs)
 //          --camera hd|small (hd): the fake camera, 1280x720 built in (what people get) or the suites'
 //                         320x240 file (the 2 cores not saturated by the two pages' video)
 //          --cpu-rounds N (2) --cpu-seconds S (15): CPU per screen (issue 26), first in the run:
@@ -50,6 +53,7 @@ import { namespaceBlocker, quote, withEmulators } from './emulators.mjs';
 import { measureBuild } from './bench/sizes.mjs';
 import { cpuOnlyTable, summarize, summarizeCpu, table } from './bench/report.mjs';
 import { percentile, round } from './bench/stats.mjs';
+import { handoverRounds } from './bench/handover.mjs';
 import { relayCalls } from './bench/relay.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +77,7 @@ const { values: args } = parseArgs({
     'load-runs': { type: 'string' },
     'more-candidates': { type: 'string' },
     relay: { type: 'string' },
+    handover: { type: 'string' },
     camera: { type: 'string' },
     quick: { type: 'boolean', default: false },
     cpu: { type: 'boolean', default: false },
@@ -118,6 +123,8 @@ const options = {
   unthrottledLoadRuns: quick ? 1 : 3,
   // Calls through NAT routers, direct and through the TURN relay, each (root only; own world).
   relay: int(args.relay, quick ? 1 : 5),
+  // Network changes mid-call (issue 27): rounds of each kind (root only; own world).
+  handover: int(args.handover, quick ? 1 : 10),
   // The fake camera: 'hd' (Chromium's built-in one at the app's 1280x720, what people get) or
   // 'small' (the suites' 320x240 file: two pages that do not saturate the 2 cores).
   camera: args.camera ?? 'hd',
@@ -213,6 +220,10 @@ const raw = JSON.parse(readFileSync(rawPath, 'utf8'));
 if (options.relay > 0 && !options.cpuOnly) {
   console.log(`› relay world: ${options.relay} direct and ${options.relay} relayed calls`);
   raw.relay = await relayCalls({ calls: options.relay, dist: benchDist, log: (line) => console.log(line) });
+}
+if (options.handover > 0 && !options.cpuOnly) {
+  console.log(`› relay world: ${options.handover} rounds of each network change mid-call`);
+  raw.handover = await handoverRounds({ rounds: options.handover, dist: benchDist, log: (line) => console.log(line) });
 }
 
 // --------------------------------------------------------------- what was measured, where

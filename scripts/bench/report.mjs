@@ -252,13 +252,36 @@ export function summarize(raw, { sizes, budgets, heartbeatMs, presenceTimeoutMs 
   const relay = raw.relay?.direct ? { direct: relayOf(raw.relay.direct), relayed: relayOf(raw.relay.relayed), worldUpMs: raw.relay.worldUpMs, throughput: raw.relay.relayedThroughput ?? null } : raw.relay?.skipped ? { skipped: raw.relay.skipped } : null;
   const cpu = summarizeCpu(raw.cpu);
   targets.push(...cpuTargets(cpu));
-  return { setup, early, rejoin, recovery, floor, cost, load, targets, relay, cpu };
+  const handover = summarizeHandover(raw.handover);
+  if (handover?.kinds) {
+    const backs = handover.kinds.flatMap((k) => k.backs);
+    const lost = handover.kinds.reduce((n, k) => n + k.lost, 0);
+    targets.push(
+      target('handover: video back, p50 of every kind (ms)', '≤ 3000', handover.kinds.length ? Math.max(...handover.kinds.map((k) => k.back.p50 ?? Infinity)) : null, (v) => v <= 3000),
+      target('handover: video back, worst (ms)', '≤ 6000', backs.length ? Math.max(...backs) : null, (v) => v <= 6000),
+      target(`handover: not back within 45 s (of ${backs.length + lost})`, '0', lost, (v) => v === 0),
+    );
+  }
+  return { setup, early, rejoin, recovery, floor, cost, load, targets, relay, cpu, handover };
 }
 
 /**
  * The CPU-per-screen rows (scripts/bench/screens.mjs): per screen, CPU-seconds per second in
  * each round, their mean, and the ratio to its bare counterpart's mean (and per round).
  */
+/** The handover row (scripts/bench/handover.mjs): per kind of move, video back (ms after the new address) and how many never came back. */
+export function summarizeHandover(raw) {
+  if (!raw) return null;
+  if (raw.skipped) return { skipped: raw.skipped };
+  return {
+    worldUpMs: raw.worldUpMs,
+    kinds: raw.kinds.map((k) => {
+      const backs = k.backMs.filter((v) => v !== null).map((v) => Math.max(0, v));
+      return { home: k.home, gapMs: k.gapMs, rounds: k.backMs.length, lost: k.backMs.length - backs.length, backs, back: rounded(summary(backs)) };
+    }),
+  };
+}
+
 export function summarizeCpu(cpu) {
   if (!cpu?.rounds?.length) return null;
   const num = (x) => typeof x === 'number' && Number.isFinite(x);
@@ -483,6 +506,13 @@ export function table(summary, meta) {
     }
   } else if (relay?.skipped) {
     out.push(`  Through NAT routers and a TURN relay: skipped (${relay.skipped})`);
+  }
+  const handover = summary.handover;
+  if (handover?.kinds) {
+    out.push(`  ${pad('Handover: new address → video back both ways', 44)}`);
+    for (const k of handover.kinds) row(`Home ${k.home} moves, ${k.gapMs ? `${k.gapMs / 1000} s without a network` : 'at once'}`, k.back, k.rounds, k.lost);
+  } else if (handover?.skipped) {
+    out.push(`  Handover: skipped (${handover.skipped})`);
   }
   const t = setup.timeline;
   out.push('');

@@ -205,9 +205,9 @@ export class Call {
     this.room = room;
     if (room.live) this.subscribeInbox();
     this.reconcile('room');
-    // Our signaling was cut off and is back: our network was gone or changed. (Not
-    // networkChanged: its reconnection would cut the signaling off and bring it back again.)
-    if (backOnline) this.pairing.restartNow();
+    // Our signaling was cut off and is back: restart now if the connection is down (a restart
+    // this side owes goes out now too, see Recovery.attempt).
+    if (backOnline) this.restartIce();
   }
 
   /**

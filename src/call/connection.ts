@@ -53,6 +53,8 @@ export class Connection {
   private readonly pulse: Pulse;
   /** Offers the other side sent on this connection (its pre-offer we answer counts). */
   private offersReceived: number;
+  /** offersReceived when our current offer went out (see canRestart). */
+  private offersAtOurOffer = 0;
   peerUid: string | null;
   peerSession: string | null;
   peerPc: string | null;
@@ -97,7 +99,10 @@ export class Connection {
       stream: o.stream,
       rtcConfig: o.rtcConfig,
       ...(o.offer ? { offer: o.offer } : {}),
-      send: (m) => this.outbox.add(m),
+      send: (m) => {
+        if (m.description?.type === 'offer') this.offersAtOurOffer = this.offersReceived;
+        this.outbox.add(m);
+      },
       onRemoteStream: o.onRemoteStream,
       onConnectionState: (state) => {
         this.recovery.onState(state);
@@ -204,9 +209,10 @@ export class Connection {
     return this.peerUid !== null && this.recovery.state === 'connected';
   }
 
+  /** As the phase shows it: a path the pulse no longer hears is down, whatever the browser says yet. */
   get health(): Health {
-    const { state, everConnected, noPath } = this.recovery;
-    return { state, everConnected, noPath };
+    const { state, everConnected, noPath, silent } = this.recovery;
+    return { state: silent && state === 'connected' ? 'disconnected' : state, everConnected, noPath };
   }
 
   /** True once, the first time it is connected (for the setup time reported). */
@@ -245,13 +251,15 @@ export class Connection {
   }
 
   private async restart(): Promise<void> {
+    // Allowed while not stable only for an unanswered offer (canRestart): take it back.
+    const takeBackOffer = !this.link.isStable();
     let config: RTCConfiguration | null = null;
     try {
       config = (await this.o.refreshRtcConfig?.()) ?? null;
     } catch (e) {
       this.o.fail(e); // keep the servers we have
     }
-    this.link.restartIce(config ?? undefined);
+    this.link.restartIce(config ?? undefined, { takeBackOffer });
   }
 
   /**
@@ -282,14 +290,18 @@ export class Connection {
 
   /**
    * A restart may go out now: signaling reachable, the other side known, nothing in flight,
-   * or only an offer of ours that waited UNANSWERED_OFFER_MS in vain. The outbox holds one
-   * description, the latest: an answer replaced by a newer offer before the other side read
-   * it left both sides waiting on each other for good (seen once in 8 address changes in the
-   * NAT world, both 'have-local-offer', no restart allowed).
+   * or only an offer of ours that waited UNANSWERED_OFFER_MS in vain while the other side sent
+   * offers of its own. The outbox holds one description, the latest: an answer replaced by a
+   * newer offer before the other side read it left both sides waiting on each other for good
+   * (seen once in 8 address changes in the NAT world, both 'have-local-offer', no restart
+   * allowed). An offer to a page that is gone (a closed tab) is left alone: taking it back
+   * and offering again every few seconds kept the browser from ever calling the connection
+   * failed, and the other person was never told they had left.
    */
   private canRestart(): boolean {
     if (!this.o.online() || this.peerUid === null) return false;
-    return this.link.isStable() || this.link.offerWaitingMs() > UNANSWERED_OFFER_MS;
+    if (this.link.isStable()) return true;
+    return this.link.offerWaitingMs() > UNANSWERED_OFFER_MS && this.offersReceived > this.offersAtOurOffer;
   }
 
   close(): void {

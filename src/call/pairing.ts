@@ -98,11 +98,6 @@ export class Pairing {
    */
   networkChanged(): void {
     this.host.backend.reconnect?.();
-    this.restartNow();
-  }
-
-  /** The current connection restarts ICE from this side at once (see Connection.networkChanged). */
-  restartNow(): void {
     this.conn?.networkChanged();
   }
 

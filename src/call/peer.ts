@@ -52,8 +52,12 @@ export interface PeerLink {
   receive(message: SignalMessage): void;
   /** Resolves when ICE gathering completes or after `timeoutMs`, whichever is first. */
   gathered(timeoutMs: number): Promise<void>;
-  /** Restarts ICE, with `config` (e.g. renewed relay credentials) applied first. */
-  restartIce(config?: RTCConfiguration): void;
+  /**
+   * Restarts ICE, with `config` (e.g. renewed relay credentials) applied first. While an offer
+   * of ours waits, the restart goes with the next negotiation; `takeBackOffer`: roll that offer
+   * back and offer afresh now (it will not be answered, see Connection.canRestart).
+   */
+  restartIce(config?: RTCConfiguration, options?: { takeBackOffer?: boolean }): void;
   /**
    * Sets who yields in an offer collision. A pre-offer is made before anyone is there to
    * be polite to; once someone answers it, the roles must be set, or both sides may be
@@ -265,13 +269,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         pc.addEventListener('icegatheringstatechange', check);
       });
     },
-    restartIce(config) {
+    restartIce(config, { takeBackOffer = false } = {}) {
       if (closed) return;
       // Fresh TURN credentials (they expire) go in before the new gathering starts.
       if (config) pc.setConfiguration(config);
-      if (pc.signalingState !== 'have-local-offer') return pc.restartIce();
-      // An offer of ours that was never answered (see Connection.canRestart): take it back
-      // and offer afresh.
+      if (!takeBackOffer || pc.signalingState !== 'have-local-offer') return pc.restartIce();
       enqueue(async () => {
         if (closed || pc.signalingState !== 'have-local-offer') return;
         await pc.setLocalDescription({ type: 'rollback' });

@@ -36,7 +36,7 @@ export interface RecoveryHooks {
   restart(): void;
   /** How many offers the other side has sent this connection so far. */
   offersReceived(): number;
-  /** The health below changed in a way the phase shows (connected, no path). */
+  /** The health below changed in a way the phase shows (connected, silent, no path). */
   changed(): void;
 }
 
@@ -53,7 +53,7 @@ export class Recovery {
   private pathTimer: ReturnType<typeof setTimeout> | null = null;
   private politeTimer: ReturnType<typeof setTimeout> | null = null;
   /** The pulse hears nothing (see onSilent); the browser may still say "connected". */
-  private silent = false;
+  silent = false;
   /**
    * This side saw why the path is gone (its network changed, its pulse fell silent) and owes
    * a restart, polite or not, at the first chance (signaling may be out of reach just then).
@@ -96,6 +96,7 @@ export class Recovery {
   onSilent(): void {
     if (this.closed || this.silent) return;
     this.silent = true;
+    this.hooks.changed(); // shown as reconnecting (Connection.health)
     this.down(null);
     if (!this.hooks.polite()) return this.attempt({ now: true });
     const offers = this.hooks.offersReceived();
@@ -108,8 +109,10 @@ export class Recovery {
 
   /** The pulse hears the other side again. */
   onHeard(): void {
+    if (!this.silent) return;
     this.silent = false;
     if (this.state === 'connected') this.up();
+    this.hooks.changed();
   }
 
   /**
