@@ -13,6 +13,8 @@
 // checks run once a second) is reported once, and hearing again after it once. What to do
 // about it is recovery.ts's decision.
 
+import type { ChannelLike } from './channel.ts';
+
 /** How often each side beats while its page is visible. */
 export const BEAT_MS = 250;
 /** Nothing heard this long, while our page is visible: the path is gone. */
@@ -20,13 +22,8 @@ export const SILENT_AFTER_MS = 1_200;
 /** The same while our page is hidden (its timers run once a second at most). */
 export const SILENT_AFTER_HIDDEN_MS = 3_500;
 
-/** The part of RTCDataChannel this uses (an in-memory pair stands in for it in unit tests). */
-export interface BeatChannel {
-  readonly readyState: RTCDataChannelState;
-  send(data: string): void;
-  addEventListener(type: 'open' | 'close' | 'message', listener: (e: Event | MessageEvent) => void): void;
-  removeEventListener(type: 'open' | 'close' | 'message', listener: (e: Event | MessageEvent) => void): void;
-}
+/** The part of RTCDataChannel this uses: the same as the call's channel protocol's. */
+export type BeatChannel = ChannelLike;
 
 export interface PulseEvents {
   /** Nothing heard for too long (once per silence). */
