@@ -257,6 +257,7 @@ export class App {
 
   private onPhase(source: Call, phase: CallPhase): void {
     if (this.call !== source) return; // a call we already left
+    this.features.phase(phase.kind);
     if (phase.kind === 'ended' && phase.reason !== 'left') {
       this.endCall();
       const message = phase.reason === 'seat-lost' ? text.seatLost(this.room) : text.roomGone(this.room);

@@ -4,6 +4,7 @@
 // the call makes (each with its data channel); this decides, CallPanels shows.
 
 import { NO_STATE, PeerChannel, type PeerState } from '../call/channel.ts';
+import type { CallPhase } from '../call/phase.ts';
 import { QUALITY_WORDS, assessQuality, readStats, type Quality, type QualitySample } from '../call/quality.ts';
 import { connectionFingerprints, safetyCode } from '../call/safety-code.ts';
 import { canChooseSpeaker, type DeviceRole } from '../media/devices.ts';
@@ -37,6 +38,11 @@ export class CallFeatures {
   private quietIntervals = 0;
   /** What the quality chip says now. */
   private shownQuality: Quality | null = null;
+  /**
+   * The call's phase is 'connected' (call.ts owns it). Quality is read only then: while it
+   * says Reconnecting, a picture that stopped is the connection, not "paused to save bandwidth".
+   */
+  private connected = false;
 
   constructor(private readonly deps: CallFeaturesDeps) {
     deps.view.setCanShare(canShareScreen());
@@ -70,6 +76,16 @@ export class CallFeatures {
     if (speaker && canChooseSpeaker()) void this.playThrough(speaker).catch(() => {});
   }
 
+  /** The call's phase changed: the quality chip shows only while connected. */
+  phase(kind: CallPhase['kind']): void {
+    this.connected = kind === 'connected';
+    if (this.connected) return;
+    this.lastSample = null;
+    this.quietIntervals = 0;
+    this.shownQuality = null;
+    this.deps.view.setQuality(null);
+  }
+
   /** What we send changed (media/outgoing.ts): tell the other person, and show it. */
   sending(s: Sending): void {
     if (s.sharing !== this.sharing) {
@@ -96,6 +112,7 @@ export class CallFeatures {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.lastSample = null;
+    this.connected = false;
     // A share ends with the call (the camera comes back for the next one).
     if (this.deps.outgoing.state.sharing) void this.deps.outgoing.stopShare();
     this.remote = null;
@@ -184,15 +201,7 @@ export class CallFeatures {
       const stats = await pc.getStats();
       const sample = readStats(stats as unknown as Map<string, Record<string, unknown> & { type: string; id: string }>, performance.now());
       if (pc !== this.pc) return;
-      const expectVideo = !!this.remote && !this.remote.cameraOff;
-      let quality = assessQuality(this.lastSample, sample, expectVideo);
-      // One quiet interval is often a busy decoder or a key frame on its way: say "paused"
-      // only when two intervals in a row brought no new frame.
-      this.quietIntervals = quality.words === QUALITY_WORDS.paused ? this.quietIntervals + 1 : 0;
-      if (this.quietIntervals === 1) quality = { ...quality, level: 'fair', words: '' };
-      this.shownQuality = quality;
-      this.deps.view.setQuality(quality);
-      this.lastSample = sample;
+      if (this.connected) this.judge(sample);
       if (this.codeFor !== pc) {
         const fps = await connectionFingerprints(pc);
         if (fps && pc === this.pc) {
@@ -203,5 +212,18 @@ export class CallFeatures {
     } catch (e) {
       this.deps.fail(e, 'reading connection statistics');
     }
+  }
+
+  /** The quality chip from this reading and the one before. */
+  private judge(sample: QualitySample): void {
+    const expectVideo = !!this.remote && !this.remote.cameraOff;
+    let quality = assessQuality(this.lastSample, sample, expectVideo);
+    // One quiet interval is often a busy decoder or a key frame on its way: say "paused"
+    // only when two intervals in a row brought no new frame.
+    this.quietIntervals = quality.words === QUALITY_WORDS.paused ? this.quietIntervals + 1 : 0;
+    if (this.quietIntervals === 1) quality = { ...quality, level: 'fair', words: '' };
+    this.shownQuality = quality;
+    this.deps.view.setQuality(quality);
+    this.lastSample = sample;
   }
 }

@@ -1,77 +1,15 @@
 // Everything people expect during a call (issue 10), two real pages each: what the other
 // side sees of mute, camera off and screen share; devices; chat; the safety code; the
-// keyboard alone. The accessibility audit of every screen is in test/e2e/a11y.test.ts.
+// keyboard alone. The accessibility audit of every screen is in test/e2e/a11y.test.ts; chat
+// typed while the connection is down is in the faults' 30 s cut (test/e2e/faults.test.ts).
 import { describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
 import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedControlsBrowser } from './controls-support.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`in-call tests skipped: ${blocker}`);
-
-const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' }).toString();
-/** Why this run cannot cut one call's packets (needs the test's own network namespace and nft). */
-function cutBlocker(): string | null {
-  if (process.env.DUET_NETNS !== '1') return 'not in a private network namespace (needs root; `npm test` makes one)';
-  try {
-    sh('command -v nft');
-    return null;
-  } catch {
-    return 'nft is missing (apt-get install nftables)';
-  }
-}
-
-/**
- * Drops, on input, the UDP packets of this one call (both pages' ports): the call goes down
- * as in a real outage, while other calls in the namespace (other test files) carry on. The cut
- * follows the call: the app's own recovery (an ICE restart) gathers on new ports while it lasts,
- * and a cut of the old ports only once let the call come back mid-cut (one run in several).
- * Resolves with the function that ends the cut.
- */
-async function cutCall(pages: Page[]): Promise<() => void> {
-  const table = `duet_controls_${process.pid}`;
-  sh(`nft add table inet ${table}`);
-  sh(`nft add set inet ${table} ports '{ type inet_service; }'`);
-  sh(`nft add chain inet ${table} input '{ type filter hook input priority 0; }'`);
-  sh(`nft add rule inet ${table} input udp dport @ports drop`);
-  const cut = new Set<number>();
-  const follow = async () => {
-    for (const page of pages) {
-      for (const port of await gatheredPorts(page)) {
-        if (cut.has(port)) continue;
-        cut.add(port);
-        sh(`nft add element inet ${table} ports '{ ${port} }'`);
-      }
-    }
-  };
-  await follow();
-  let following = true;
-  void (async () => {
-    while (following) {
-      await new Promise((r) => setTimeout(r, 100));
-      if (following) await follow().catch(() => {});
-    }
-  })();
-  return () => {
-    following = false;
-    sh(`nft delete table inet ${table}`);
-  };
-}
-
-/** Every UDP port the page's open peer connections gather on (not only the connected pair's). */
-function gatheredPorts(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const ports = new Set<number>();
-    for (const pc of window.__duetTest.pcs.filter((p) => p.connectionState !== 'closed')) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'local-candidate' && s.protocol === 'udp') ports.add(s.port as number);
-      });
-    }
-    return [...ports];
-  });
-}
 
 const desktop = { viewport: { width: 1280, height: 800 } };
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
@@ -169,43 +107,6 @@ describe.skipIf(blocker)('during a call', { timeout: 240_000 }, () => {
       await screenshot(ana.page, 'phone-chat-open');
       await screenshot(ben.page, 'desktop-chat-open');
     } finally {
-      await close();
-    }
-  });
-
-  it.skipIf(cutBlocker())('messages typed while the connection is down arrive after it, once each and in order', async () => {
-    const { ana, ben, close } = await startCall(browser(), 'through the storm', { ben: desktop });
-    let restore = () => {};
-    try {
-      await button(ana.page, 'Chat').click();
-      const anaInput = ana.page.getByRole('textbox', { name: 'Message' });
-      await anaInput.fill('before the cut');
-      await anaInput.press('Enter');
-      await expect.poll(() => chatTexts(ben.page)).toEqual(['before the cut']);
-      restore = await cutCall([ana.page, ben.page]);
-      // Down for real: the browser says so.
-      await expect.poll(() => ana.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.connectionState), { timeout: 20_000 }).not.toBe('connected');
-      for (const t of ['during 1', 'during 2', 'during 3']) {
-        await anaInput.fill(t);
-        await anaInput.press('Enter');
-      }
-      // "Chat, 1 unread message": "before the cut" arrived while his panel was closed.
-      await ben.page.getByRole('button', { name: /^Chat/ }).click();
-      const benInput = ben.page.getByRole('textbox', { name: 'Message' });
-      await benInput.fill('from Ben, during');
-      await benInput.press('Enter');
-      // Ana sees hers are not delivered yet.
-      await expect.poll(() => ana.page.getByText('Waiting for the connection…').filter({ visible: true }).count(), { timeout: 5_000 }).toBe(3);
-      expect(await chatTexts(ben.page)).toEqual(['before the cut', 'from Ben, during']);
-      await screenshot(ana.page, 'phone-chat-waiting-for-connection');
-      restore();
-      restore = () => {};
-      await bothFlowing(ana.page, ben.page, 45_000);
-      await expect.poll(() => chatTexts(ben.page), { timeout: 30_000 }).toEqual(['before the cut', 'from Ben, during', 'during 1', 'during 2', 'during 3']);
-      await expect.poll(() => chatTexts(ana.page), { timeout: 30_000 }).toEqual(['before the cut', 'during 1', 'during 2', 'during 3', 'from Ben, during']);
-      await expect.poll(() => ana.page.getByText('Waiting for the connection…').filter({ visible: true }).count()).toBe(0);
-    } finally {
-      restore();
       await close();
     }
   });

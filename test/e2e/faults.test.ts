@@ -13,6 +13,7 @@ import {
   expectRemoteVideoFlowing,
   explained,
   mediaPorts,
+  screenshot,
   seatCount,
   sharedBrowser,
   startCall,
@@ -20,6 +21,8 @@ import {
   statusText,
   waitForState,
 } from './support.ts';
+import type { Page } from '@playwright/test';
+import { chatTexts } from './controls-support.ts';
 
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' }).toString();
 const has = (tool: string) => {
@@ -65,6 +68,9 @@ function firestoreEmulatorPid(): string {
   return ours[0]!;
 }
 
+const desktop = { viewport: { width: 1280, height: 800 } };
+const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
 
@@ -77,7 +83,7 @@ describe.skipIf(blocker)('calls survive drops', () => {
     sh('nft delete table inet duetfault 2>/dev/null || true');
     restartedEmulator?.kill('SIGKILL');
   });
-  const connectedPair = (label: string) => startCall(browser(), label);
+  const connectedPair = (label: string, options?: Parameters<typeof startCall>[2]) => startCall(browser(), label, options);
 
   it('network lost for 5 s on both sides: the call carries on by itself', async () => {
     const { ana, ben, close } = await connectedPair('blip');
@@ -88,20 +94,46 @@ describe.skipIf(blocker)('calls survive drops', () => {
     await close();
   });
 
-  it('network lost for 30 s on both sides: both show Reconnecting, then the call resumes untouched', async () => {
-    const { ana, ben, close } = await connectedPair('tunnel');
+  it('network lost for 30 s on both sides: both show Reconnecting, chat typed meanwhile waits, then the call resumes untouched and every message arrives once, in order', async () => {
+    const { ana, ben, close } = await connectedPair('tunnel', { ben: desktop });
+    await button(ana.page, 'Chat').click();
+    const anaInput = ana.page.getByRole('textbox', { name: 'Message' });
+    await anaInput.fill('before the cut');
+    await anaInput.press('Enter');
+    await expect.poll(() => chatTexts(ben.page)).toEqual(['before the cut']);
     const cutAt = Date.now();
     networkDown();
     try {
       await waitForState(ana.page, /call:reconnecting/, 25_000);
       await waitForState(ben.page, /call:reconnecting/, 25_000);
       expect(await statusText(ana.page)).toMatch(/Reconnecting/);
+      // A picture stopped by the cut is not "paused to save bandwidth": the quality chip
+      // steps aside while the call says Reconnecting.
+      expect(await ana.page.locator('.quality').isHidden()).toBe(true);
+      expect(await ben.page.locator('.quality').isHidden()).toBe(true);
+      await screenshot(ben.page, 'desktop-reconnecting');
+      for (const t of ['during 1', 'during 2', 'during 3']) {
+        await anaInput.fill(t);
+        await anaInput.press('Enter');
+      }
+      // "Chat, 1 unread message": "before the cut" arrived while his panel was closed.
+      await ben.page.getByRole('button', { name: /^Chat/ }).click();
+      const benInput = ben.page.getByRole('textbox', { name: 'Message' });
+      await benInput.fill('from Ben, during');
+      await benInput.press('Enter');
+      // Ana sees hers are not delivered yet; Ben sees his own at once.
+      await expect.poll(() => ana.page.getByText('Waiting for the connection…').filter({ visible: true }).count(), { timeout: 5_000 }).toBe(3);
+      expect(await chatTexts(ben.page)).toEqual(['before the cut', 'from Ben, during']);
+      await screenshot(ana.page, 'phone-chat-waiting-for-connection');
       // The fault's length, not a wait for a result: the cut lasts 30 s in all.
       await new Promise((r) => setTimeout(r, cutAt + 30_000 - Date.now()));
     } finally {
       networkUp();
     }
     await explained({ ana: ana.page, ben: ben.page }, () => bothFlowing(ana.page, ben.page, 60_000));
+    await expect.poll(() => chatTexts(ben.page), { timeout: 30_000 }).toEqual(['before the cut', 'from Ben, during', 'during 1', 'during 2', 'during 3']);
+    await expect.poll(() => chatTexts(ana.page), { timeout: 30_000 }).toEqual(['before the cut', 'during 1', 'during 2', 'during 3', 'from Ben, during']);
+    await expect.poll(() => ana.page.getByText('Waiting for the connection…').filter({ visible: true }).count()).toBe(0);
     expect(await alertText(ana.page)).toBe('');
     await close();
   });
