@@ -63,7 +63,7 @@ export default defineConfig({
         // uses browsers, so neither skews the other's timings. (In the in-call group instead,
         // tried again 2026-12-07 at e3d7651: the group took 262 s against 128 + 131 s one after
         // the other, both cores 96 % busy throughout; the whole run is CPU-bound, 89-96 % busy
-        // in every group, so only less CPU work makes it shorter, not another order.) (Beside the Chromium scenarios,
+        // in every group, so only less CPU work makes it shorter, not another order. Beside the Chromium scenarios,
         // tried 2026-12-07: 222-276 s instead of 109 s alone in two fresh-clone runs, then in a
         // third 735 s with 4 of 6 failing on time while the 20-reload marathon beside it took up
         // to 73 s a reload.)

@@ -6,13 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from '@playwright/test';
 import { bothFlowing, browserSuiteBlocker, expectRemoteVideoFlowing, joinRoom, newPerson, openApp, screenshot, startCall, stateOf, uniqueRoom, waitForState } from './support.ts';
 import { normalizeFingerprint, safetyCode } from '../../src/call/safety-code.ts';
-import { chatTexts, clickUntilRemoteStatus, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedControlsBrowser } from './controls-support.ts';
+import { button, chatTexts, clickUntilRemoteStatus, desktop, peerCount, remoteFrameSize, remoteStatus, remoteStatusWithin, sharedControlsBrowser } from './controls-support.ts';
 
 const blocker = browserSuiteBlocker();
 if (blocker) console.log(`in-call tests skipped: ${blocker}`);
 
-const desktop = { viewport: { width: 1280, height: 800 } };
-const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 const code = (page: Page) => page.evaluate(() => document.querySelector('[data-testid="privacy-code"]')?.textContent ?? '');
 const placeholderShown = (page: Page) =>
   page.evaluate(() => {

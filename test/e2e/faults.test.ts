@@ -21,8 +21,7 @@ import {
   statusText,
   waitForState,
 } from './support.ts';
-import type { Page } from '@playwright/test';
-import { chatTexts } from './controls-support.ts';
+import { button, chatTexts, desktop } from './controls-support.ts';
 
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: 'pipe' }).toString();
 const has = (tool: string) => {
@@ -67,9 +66,6 @@ function firestoreEmulatorPid(): string {
   expect(ours, 'Firestore emulator JVMs in this network namespace').toHaveLength(1);
   return ours[0]!;
 }
-
-const desktop = { viewport: { width: 1280, height: 800 } };
-const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
 const networkDown = () => sh('ip link set lo down');
 const networkUp = () => sh('ip link set lo up');
