@@ -202,6 +202,13 @@ export class Person {
   async screenshot(/** @type {string} */ name) {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const path = `${SCREENSHOTS}${name}.png`;
+    // The screen as it settles, not mid-transition: finite animations run out first (2 s at most).
+    await this.page.evaluate(() =>
+      Promise.race([
+        Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => {}))),
+        new Promise((resolve) => setTimeout(resolve, 2_000)),
+      ]),
+    );
     await this.page.screenshot({ path });
     return path;
   }

@@ -27,6 +27,25 @@ import { Services } from './services.ts';
  */
 const PREPARE_AFTER_TYPING_MS = 250;
 
+/** The call service did not answer: the same Join is tried again by itself after this, doubling up to the most. */
+const SERVICE_RETRY_FIRST_MS = 2_000;
+const SERVICE_RETRY_MOST_MS = 30_000;
+/**
+ * A step of the Join (reaching the service, then taking the seat) not done after this counts as
+ * the service out of reach: with the database unreachable but the network up, Firestore's
+ * transaction waits, retrying, for as long as it takes. Joins take 1-3 s on the bench machines.
+ */
+const JOIN_STEP_DEADLINE_MS = 15_000;
+
+/** `step`, or a rejection once it has taken `ms`. */
+function within<T>(step: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms);
+  });
+  return Promise.race([step, late]).finally(() => clearTimeout(timer));
+}
+
 /** How a Join ends when it does not end in the call. */
 type JoinFailure = 'full' | 'offline' | 'service-down' | { invalid: string };
 
@@ -39,6 +58,8 @@ export class App {
   private captured = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private stopWaitingForNetwork = (): void => {};
+  /** The Join tried again by itself while the call service is out of reach (see serviceDown). */
+  private serviceRetry: { timer: ReturnType<typeof setTimeout>; next: number } | null = null;
   private readonly services = new Services();
   private readonly wakeLock = new ScreenWakeLock();
   private readonly view: View;
@@ -50,6 +71,7 @@ export class App {
     this.view = new View(root, {
       join: (name) => void this.join(name),
       typing: (value) => {
+        this.stopServiceRetry(); // the person is changing the name: their next Join decides
         clearTimeout(this.typingTimer);
         this.typingTimer = setTimeout(() => this.prepareRoom(value), PREPARE_AFTER_TYPING_MS);
       },
@@ -188,10 +210,34 @@ export class App {
   private async join(input: string): Promise<void> {
     if (!this.captured) return void this.start();
     const outcome = await this.tryJoin(input);
+    if (outcome !== 'service-down') this.stopServiceRetry();
     if (outcome === 'joined') return;
     if (outcome === 'offline') return this.waitForNetwork(input);
-    const notice = typeof outcome === 'object' ? outcome.invalid : outcome === 'full' ? text.full(this.room) : text.serviceDown;
+    if (outcome === 'service-down') return this.serviceDown(input);
+    const notice = typeof outcome === 'object' ? outcome.invalid : text.full(this.room);
     this.show({ screen: 'naming', notice: { kind: 'alert', text: notice }, value: input });
+  }
+
+  /**
+   * The network works but the call service did not answer (or failed): say so, and press Join
+   * again by itself, as the message promises: after 2 s, then 4, 8… up to every 30 s, for as
+   * long as that message is on screen and the name is not being changed.
+   */
+  private serviceDown(input: string): void {
+    const screen: Screen = { screen: 'naming', notice: { kind: 'alert', text: text.serviceDown }, value: input };
+    this.show(screen);
+    const delay = this.serviceRetry?.next ?? SERVICE_RETRY_FIRST_MS;
+    clearTimeout(this.serviceRetry?.timer);
+    const timer = setTimeout(() => {
+      if (this.screen === screen) void this.join(input);
+    }, delay);
+    this.serviceRetry = { timer, next: Math.min(delay * 2, SERVICE_RETRY_MOST_MS) };
+  }
+
+  /** No more tries by itself; a later series starts again from the first delay. */
+  private stopServiceRetry(): void {
+    clearTimeout(this.serviceRetry?.timer);
+    this.serviceRetry = null;
   }
 
   private async tryJoin(input: string): Promise<'joined' | JoinFailure> {
@@ -206,7 +252,7 @@ export class App {
     };
     let api: RoomBackend;
     try {
-      api = await this.services.connect();
+      api = await within(this.services.connect(), JOIN_STEP_DEADLINE_MS, 'connecting');
     } catch (error) {
       return unreachable(error, 'connecting to the call service');
     }
@@ -241,12 +287,14 @@ export class App {
     });
     this.features.begin(this.room);
     try {
-      if ((await thisCall.start()) === 'full') {
+      if ((await within(thisCall.start(), JOIN_STEP_DEADLINE_MS, 'taking the seat')) === 'full') {
         this.endCall();
         return 'full';
       }
     } catch (error) {
       this.endCall({ keepUrl: true }); // the link still names the room to try again
+      // Given up on: a seat it commits later is this person's, taken back by the next Join.
+      thisCall.stop();
       return unreachable(error, 'joining the room');
     }
     roomInUrl(this.room);

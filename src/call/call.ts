@@ -96,6 +96,8 @@ export class Call {
       offer: () => (joining && !this.ended ? this.pairing.prepareOffer() : Promise.resolve(null)),
     });
     joining = false;
+    // Stopped while the seat was committing (the app gave up waiting): nothing starts.
+    if (this.ended) return result.kind;
     if (result.kind === 'full') {
       this.pairing.dropHeld();
       this.setPhase({ kind: 'full' });

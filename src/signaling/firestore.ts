@@ -45,6 +45,21 @@ import { openOffer, openOutbox, sealOffer, sealOutbox } from './sealed.ts';
 /** Connects with the Firebase config the page started fetching early (see main.ts). */
 export async function connectBackend(configPromise: Promise<Record<string, string>>): Promise<RoomBackend> {
   const config = await configPromise;
+  // Made once per page: an attempt that fails later (sign-in with no network) is retried
+  // with the same identity slot and Firebase app, so the retry is still the same person.
+  page ??= openFirebase(config);
+  const { auth, db, restBase } = await page;
+  const uid = await signIn(auth);
+  const projectId = config.projectId ?? '';
+  const documents = `${restBase}/v1/projects/${projectId}/databases/(default)/documents`;
+  const pageHide = new PageHideLeave(documents, uid, () => (auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null)));
+  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth, documents);
+}
+
+/** This page's Firebase app, Auth and Firestore (see connectBackend). */
+let page: Promise<{ auth: Auth; db: Firestore; restBase: string }> | null = null;
+
+async function openFirebase(config: Record<string, string>): Promise<{ auth: Auth; db: Firestore; restBase: string }> {
   // Each open tab of this browser takes the lowest free identity slot, so two tabs are two
   // people, while a reloaded or reopened tab gets its old identity (and seat) back.
   const slot = await acquireIdentitySlot();
@@ -58,11 +73,7 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
     connectFirestoreEmulator(db, host, __EMULATORS__.firestore);
     restBase = `http://${host}:${__EMULATORS__.firestore}`;
   }
-  const uid = await signIn(auth);
-  const projectId = config.projectId ?? '';
-  const documents = `${restBase}/v1/projects/${projectId}/databases/(default)/documents`;
-  const pageHide = new PageHideLeave(documents, uid, () => (auth.currentUser ? auth.currentUser.getIdToken() : Promise.resolve(null)));
-  return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth, documents);
+  return { auth, db, restBase };
 }
 
 async function signIn(auth: Auth): Promise<string> {

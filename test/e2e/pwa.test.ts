@@ -22,8 +22,10 @@ import {
   openApp,
   screenshot,
   sharedBrowser,
+  stateOf,
   uniqueRoom,
   waitForState,
+  waitUntil,
 } from './support.ts';
 
 const blocker = browserSuiteBlocker();
@@ -227,6 +229,27 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
 
     await context.setOffline(false);
     await waitForState(page, /call:waiting/);
+    expect(await alertText(page)).toBe('');
+    await context.close();
+  });
+
+  it('the call service out of reach while the network works: the person is told, and Duet joins by itself once it answers', async () => {
+    const room = uniqueRoom('service');
+    // No service worker, so the page's own requests are the ones routed here. Only the
+    // database is cut (Auth, Hosting and the HEAD probe still answer): "service down", not offline.
+    const { context, page } = await newPerson(browser(), { serviceWorkers: false });
+    let refused = 0;
+    await context.route(/^http:\/\/(127\.0\.0\.1|localhost):8080\//, (route) => (refused++, route.abort('connectionrefused')));
+    await openApp(page);
+    await joinRoom(page, room);
+    await waitUntil(async () => /can’t reach its call service/.test(await alertText(page)) || `alert: ${await alertText(page)}`, { timeout: 60_000, what: 'the call-service alert' });
+    expect(await stateOf(page)).toMatch(/naming/);
+    expect(refused).toBeGreaterThan(0);
+    await screenshot(page, 'phone-service-down');
+    await waitForState(page, /joining/, 20_000); // tried again by itself
+
+    await context.unroute(/^http:\/\/(127\.0\.0\.1|localhost):8080\//);
+    await waitForState(page, /call:waiting/, 60_000); // no click: the retry is the app's own
     expect(await alertText(page)).toBe('');
     await context.close();
   });

@@ -205,6 +205,24 @@ describe('two people meet', { timeout: 15_000 }, () => {
 });
 
 describe('people come back', () => {
+  it('a Join given up while its seat commits starts nothing; the same person’s next Join takes that seat back and the call connects', async () => {
+    const a = page('Ana', 'uid-a');
+    const ben = server.client('uid-b');
+    const late = page('Ben', 'uid-b', ben);
+    const starting = late.call.start(); // the app gives up on it before the commit (JOIN_STEP_DEADLINE_MS)
+    late.call.stop();
+    expect(await run(starting, "Ben's abandoned join")).toBe('joined');
+    await wait(1_000);
+    expect(late.links.filter((l) => !l.closed)).toHaveLength(0); // no connection left open
+    expect(late.phases).toEqual([]); // it never showed a phase
+    expect((ben as unknown as { rooms: Map<unknown, string> }).rooms.size).toBe(0); // and left no room listener running
+    expect(await join(a)).toBe('joined');
+    const b = page('Ben', 'uid-b', ben); // the retry: same person, new Call
+    expect(await join(b)).toBe('joined');
+    await until(() => phase(a) === 'connected' && phase(b) === 'connected');
+    expect(server.rooms.get(ROOM)?.seats.size).toBe(2);
+  });
+
   it('a reload (same person, new page session) makes one fresh connection on both sides; the old page’s outbox is ignored', async () => {
     const [a, b] = await callOf();
     const before = openLink(a)[0]!;
