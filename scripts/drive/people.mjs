@@ -202,13 +202,8 @@ export class Person {
   async screenshot(/** @type {string} */ name) {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const path = `${SCREENSHOTS}${name}.png`;
-    // The screen as it settles, not mid-transition: finite animations run out first (2 s at most).
-    await this.page.evaluate(() =>
-      Promise.race([
-        Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => {}))),
-        new Promise((resolve) => setTimeout(resolve, 2_000)),
-      ]),
-    );
+    // Not in Firefox: a script evaluated over BiDi counts as a tap there (see probes.mjs).
+    if (this.engine === 'chromium') await settled(this.page);
     await this.page.screenshot({ path });
     return path;
   }
@@ -216,6 +211,22 @@ export class Person {
   close() {
     return this.context.close();
   }
+}
+
+/**
+ * Resolves once the page's finite animations and transitions have run out (2 s at most), so a
+ * screenshot or an audit sees the screen as it settles: a panel 100 ms into its 240 ms fade-in
+ * is a contrast failure to axe. Loops (the waiting screen's breath) are not waited for.
+ * Chromium pages only: in Firefox, evaluating a script over BiDi counts as a tap.
+ * @param {{ evaluate: (fn: () => Promise<unknown>) => Promise<unknown> }} page a Playwright page
+ */
+export async function settled(page) {
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => {}))),
+      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    ]),
+  );
 }
 
 const wrapped = new WeakMap();

@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { afterAll, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { CHROMIUM, chromiumArgs } from './support.ts';
+import { CHROMIUM, chromiumArgs, settled } from './support.ts';
 
 /**
  * Chromium whose getDisplayMedia works headless: `--use-fake-ui-for-media-stream` accepts
@@ -117,6 +117,7 @@ export interface AxeViolation {
 
 /** Runs axe-core (WCAG 2.0-2.2 A and AA rules) on the page as it is now. */
 export async function axeAudit(page: Page): Promise<{ violations: AxeViolation[]; passes: number; incomplete: number }> {
+  await settled(page); // the screen as it stays, not mid-fade
   // Evaluated through DevTools (as the test's own code), so the page's CSP does not block it.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${axeSource}\n;void 0`);
   return page.evaluate(async () => {

@@ -34,6 +34,7 @@ export {
   firstFrames,
   remoteHasLiveAudio,
   seen,
+  settled,
   stateOf,
   statusText,
   videoBackAfter,
