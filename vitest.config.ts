@@ -45,9 +45,9 @@ export default defineConfig({
       },
       {
         // In-call features and the accessibility audit: many pages per scenario, after the
-        // Chromium scenarios rather than beside them (2 cores). Tried in one group with
-        // Firefox: both took twice as long (the in-call controls 566 s, Firefox 677 s) and a scenario of
-        // each ran past 240 s.
+        // Chromium scenarios rather than beside them (2 cores); Firefox runs in this group too
+        // (see there). (With the 1280x720 camera of the time, before scripts/fake-camera.mjs,
+        // the two beside Firefox took twice as long, 566 and 677 s.)
         test: {
           name: 'controls',
           include: ['test/e2e/controls.test.ts', 'test/e2e/a11y.test.ts'],
@@ -59,14 +59,13 @@ export default defineConfig({
         },
       },
       {
-        // Firefox ESR processes are heavy: their scenarios run after everything else that
-        // uses browsers, so neither skews the other's timings. (In the in-call group instead,
-        // tried again 2026-12-07 at e3d7651: the group took 262 s against 128 + 131 s one after
-        // the other, both cores 96 % busy throughout; the whole run is CPU-bound, 89-96 % busy
-        // in every group, so only less CPU work makes it shorter, not another order. Beside the Chromium scenarios,
-        // tried 2026-12-07: 222-276 s instead of 109 s alone in two fresh-clone runs, then in a
-        // third 735 s with 4 of 6 failing on time while the 20-reload marathon beside it took up
-        // to 73 s a reload.)
+        // Firefox, beside the in-call suites (same group). Measured: on a machine where the
+        // run is CPU-bound (2026-12-07, e3d7651, both cores 96 % busy) the group took 262 s against
+        // 128 + 131 s one after the other: no loss; on one where it is not (2026-12-07, 642840b: the
+        // Firefox group left the cores mostly idle, waiting on the scenarios' own clocks) it saves
+        // Firefox's whole time, 66 s. (Beside the Chromium scenarios of group 0 it is worse:
+        // 222-276 s instead of 109 s, and once 735 s with 4 of 6 failing on time beside the
+        // reload marathon.)
         test: {
           name: 'firefox',
           include: ['test/e2e/firefox.test.ts'],
@@ -74,7 +73,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 240_000,
           hookTimeout: 120_000,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -91,7 +90,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -110,7 +109,7 @@ export default defineConfig({
           // Starting a second emulator set takes ~15 s alone, minutes on a loaded machine
           // (seen here: over 4 min with the load average at 30-90 on 2 cores).
           hookTimeout: 480_000,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],
