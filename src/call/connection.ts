@@ -39,8 +39,6 @@ export interface ConnectionOptions {
   fail: (error: unknown) => void;
   /** Our network changed (a new address of ours, see PeerLinkOptions.onNewAddress). */
   onNetworkChange?: () => void;
-  /** Open the signaling connection afresh (see RecoveryHooks.reconnectSignaling). */
-  reconnectSignaling?: () => void;
 }
 
 /** How a connection is doing, for the phase shown. */
@@ -90,7 +88,6 @@ export class Connection {
       restart: () => void this.restart(),
       offersReceived: () => this.offersReceived,
       changed: o.onChange,
-      reconnectSignaling: () => o.reconnectSignaling?.(),
     });
     this.pulse = new Pulse({
       silent: () => this.recovery.onSilent(),

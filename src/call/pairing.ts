@@ -252,7 +252,6 @@ export class Pairing {
       },
       online: () => host.room()?.live === true,
       onNetworkChange: () => this.conn === c && this.networkChanged(),
-      reconnectSignaling: () => this.conn === c && host.backend.reconnect?.(),
       fail: (e) => host.fail(e, 'negotiating the connection'),
     });
     this.conn = c;

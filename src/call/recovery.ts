@@ -38,11 +38,6 @@ export interface RecoveryHooks {
   offersReceived(): number;
   /** The health below changed in a way the phase shows (connected, silent, no path). */
   changed(): void;
-  /**
-   * Opens our signaling's connection afresh: after a network change it may sit on an address
-   * that is gone, and hear the other side's restart only once it times out.
-   */
-  reconnectSignaling(): void;
 }
 
 /** One connection's health and its restart timers. */
@@ -95,18 +90,13 @@ export class Recovery {
 
   /**
    * The pulse heard nothing for a second: the path is gone (a network change, a cut),
-   * seconds before the browser's own checks say so. Both sides open their signaling afresh:
-   * a phone that moved may still listen on its old address, and a polite one waited out
-   * POLITE_SILENT_WAIT_MS for an offer it could not hear (NAT world, loaded machine: media
-   * back 6.2-7.2 s after an instant move in 4 of 6 rounds; the offer reached it 2.4 s late).
-   * The impolite side restarts at once; the polite side if no offer came within
-   * POLITE_SILENT_WAIT_MS.
+   * seconds before the browser's own checks say so. The impolite side restarts at once; the
+   * polite side if no offer came within POLITE_SILENT_WAIT_MS.
    */
   onSilent(): void {
     if (this.closed || this.silent) return;
     this.silent = true;
     this.hooks.changed(); // shown as reconnecting (Connection.health)
-    this.hooks.reconnectSignaling();
     this.down(null);
     if (!this.hooks.polite()) return this.attempt({ now: true });
     const offers = this.hooks.offersReceived();

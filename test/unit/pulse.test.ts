@@ -99,7 +99,7 @@ describe('the pulse', () => {
 
 describe('recovery', () => {
   function recovery({ polite = false, canRestart = true } = {}) {
-    const state = { polite, canRestart, offers: 0, restarts: [] as number[], reconnects: 0 };
+    const state = { polite, canRestart, offers: 0, restarts: [] as number[] };
     const hooks: RecoveryHooks = {
       canRestart: () => state.canRestart,
       polite: () => state.polite,
@@ -107,7 +107,6 @@ describe('recovery', () => {
       restart: () => state.restarts.push(performance.now()),
       offersReceived: () => state.offers,
       changed: () => {},
-      reconnectSignaling: () => void state.reconnects++,
     };
     const r = new Recovery(hooks);
     r.onState('connected');
@@ -118,21 +117,6 @@ describe('recovery', () => {
     const { r, state } = recovery();
     r.onSilent();
     expect(state.restarts).toHaveLength(1);
-  });
-
-  it('a silent pulse opens signaling afresh on both sides, once per silence (a moved phone may still listen on its old address)', () => {
-    for (const polite of [false, true]) {
-      const { r, state } = recovery({ polite });
-      r.onSilent();
-      r.onSilent(); // the same silence
-      expect(state.reconnects, polite ? 'polite' : 'impolite').toBe(1);
-      r.onHeard();
-      r.onSilent();
-      expect(state.reconnects).toBe(2);
-    }
-    const { r, state } = recovery();
-    r.onState('disconnected'); // the browser's own word, without the pulse: no reconnection
-    expect(state.reconnects).toBe(0);
   });
 
   it('the polite side waits POLITE_SILENT_WAIT_MS for an offer, and restarts only if none came', async () => {
