@@ -59,13 +59,13 @@ export default defineConfig({
         },
       },
       {
-        // Firefox, beside the in-call suites (same group). Measured: on a machine where the
-        // run is CPU-bound (2026-12-07, e3d7651, both cores 96 % busy) the group took 262 s against
-        // 128 + 131 s one after the other: no loss; on one where it is not (2026-12-07, 642840b: the
-        // Firefox group left the cores mostly idle, waiting on the scenarios' own clocks) it saves
-        // Firefox's whole time, 66 s. (Beside the Chromium scenarios of group 0 it is worse:
-        // 222-276 s instead of 109 s, and once 735 s with 4 of 6 failing on time beside the
-        // reload marathon.)
+        // Firefox, beside the in-call suites (same group). Measured: where the run is CPU-bound
+        // (e3d7651, both cores 96 % busy) the group took 262 s against 128 + 131 s one after the
+        // other; where it is not (066e524: four runs, three of them fresh clones) the group spans
+        // 129-166 s against about 70 + 75 s apart: little or no gain either way, since vitest starts
+        // Firefox's file only once a worker is free of the in-call files. (Beside the Chromium
+        // scenarios of group 0 it is worse: 222-276 s instead of 109 s, and once 735 s with 4 of
+        // 6 failing on time beside the reload marathon.)
         test: {
           name: 'firefox',
           include: ['test/e2e/firefox.test.ts'],

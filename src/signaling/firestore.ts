@@ -42,6 +42,15 @@ import { restSet } from './rest-write.ts';
 import { RoomKeys } from './room-keys.ts';
 import { openOffer, openOutbox, sealOffer, sealOutbox } from './sealed.ts';
 
+/** This page's Firebase Auth and Firestore, and the REST base of its Firestore. */
+interface PageFirebase {
+  auth: Auth;
+  db: Firestore;
+  restBase: string;
+}
+/** Made once per page (see connectBackend). */
+let page: Promise<PageFirebase> | null = null;
+
 /** Connects with the Firebase config the page started fetching early (see main.ts). */
 export async function connectBackend(configPromise: Promise<Record<string, string>>): Promise<RoomBackend> {
   const config = await configPromise;
@@ -56,10 +65,7 @@ export async function connectBackend(configPromise: Promise<Record<string, strin
   return new FirestoreBackend(db, uid, deploymentSalt(projectId), pageHide, auth, documents);
 }
 
-/** This page's Firebase app, Auth and Firestore (see connectBackend). */
-let page: Promise<{ auth: Auth; db: Firestore; restBase: string }> | null = null;
-
-async function openFirebase(config: Record<string, string>): Promise<{ auth: Auth; db: Firestore; restBase: string }> {
+async function openFirebase(config: Record<string, string>): Promise<PageFirebase> {
   // Each open tab of this browser takes the lowest free identity slot, so two tabs are two
   // people, while a reloaded or reopened tab gets its old identity (and seat) back.
   const slot = await acquireIdentitySlot();

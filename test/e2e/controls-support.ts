@@ -96,12 +96,12 @@ export function peerCount(page: Page): Promise<number> {
   return page.evaluate(() => ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).length);
 }
 
-/** The messages in the chat log, as text. */
 /** A desktop-sized person (the default person is a phone). */
 export const desktop = { viewport: { width: 1280, height: 800 } };
 /** The button of exactly that accessible name. */
 export const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
+/** The messages in the chat log, as text. */
 export function chatTexts(page: Page): Promise<string[]> {
   return page.evaluate(() => [...document.querySelectorAll('[role="log"] .chat-text')].map((p) => p.textContent ?? ''));
 }

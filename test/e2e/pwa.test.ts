@@ -238,8 +238,9 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
     // No service worker, so the page's own requests are the ones routed here. Only the
     // database is cut (Auth, Hosting and the HEAD probe still answer): "service down", not offline.
     const { context, page } = await newPerson(browser(), { serviceWorkers: false });
+    const database = /^http:\/\/(127\.0\.0\.1|localhost):8080\//;
     let refused = 0;
-    await context.route(/^http:\/\/(127\.0\.0\.1|localhost):8080\//, (route) => (refused++, route.abort('connectionrefused')));
+    await context.route(database, (route) => (refused++, route.abort('connectionrefused')));
     await openApp(page);
     await joinRoom(page, room);
     await waitUntil(async () => /can’t reach its call service/.test(await alertText(page)) || `alert: ${await alertText(page)}`, { timeout: 60_000, what: 'the call-service alert' });
@@ -248,7 +249,7 @@ describe.skipIf(blocker)('Duet as an installed app', () => {
     await screenshot(page, 'phone-service-down');
     await waitForState(page, /joining/, 20_000); // tried again by itself
 
-    await context.unroute(/^http:\/\/(127\.0\.0\.1|localhost):8080\//);
+    await context.unroute(database);
     await waitForState(page, /call:waiting/, 60_000); // no click: the retry is the app's own
     expect(await alertText(page)).toBe('');
     await context.close();
